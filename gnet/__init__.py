@@ -1,0 +1,58 @@
+"""gnet: Node.js's ``net`` module for Python, built on gevent.
+
+Servers and client sockets with Node's events, half-close, backpressure
+and timeouts over TCP and UNIX sockets; every connection runs in its own
+greenlet, so a handler may also be plain straight-line blocking code.
+The contract is Node's ``net`` docs in Python spelling: snake_case names,
+each also reachable under Node's camelCase name.
+"""
+
+from __future__ import annotations
+
+from . import diagnostics, errors
+from ._aliases import add_module_aliases
+from .addresses import BlockList, SocketAddress, is_ip, is_ipv4, is_ipv6
+from .emitter import EventEmitter
+from .errors import (
+    AbortError,
+    AggregateError,
+    Error,
+    IncompleteReadError,
+    LimitOverrunError,
+    NodeError,
+    NodeSystemError,
+)
+from .events import on, once
+from .loop import run
+from .server import Server, create_server
+from .socket import Socket, connect, create_connection, open_connection
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AbortError",
+    "AggregateError",
+    "BlockList",
+    "Error",
+    "EventEmitter",
+    "IncompleteReadError",
+    "LimitOverrunError",
+    "NodeError",
+    "NodeSystemError",
+    "Server",
+    "Socket",
+    "SocketAddress",
+    "connect",
+    "create_connection",
+    "create_server",
+    "diagnostics",
+    "errors",
+    "is_ip",
+    "is_ipv4",
+    "is_ipv6",
+    "on",
+    "once",
+    "open_connection",
+    "run",
+]
+__all__ += add_module_aliases(globals(), __all__)

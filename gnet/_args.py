@@ -1,0 +1,267 @@
+"""Argument normalisation for ``connect()`` and ``listen()``, in one place.
+
+Node accepts many call forms (``connect(port, host, cb)``, ``connect(path)``,
+``connect(options)``, ``listen(port, host, backlog, cb)``, ...).  Every
+public entry point hands its arguments to one function here, which returns
+a plain options dict in snake_case plus the callback, and raises Node's
+synchronous errors (``ERR_SOCKET_BAD_PORT``, ``ERR_INVALID_ARG_TYPE``, ...)
+for bad input.  Nothing else in gnet parses call forms.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from typing import Any
+
+from ._aliases import normalize_options
+from .addresses import is_ip
+from .errors import make_error
+
+__all__ = [
+    "js_number",
+    "is_pipe_name",
+    "validate_port",
+    "validate_msecs",
+    "split_callback",
+    "normalize_connect_args",
+    "normalize_listen_args",
+    "reject_object_mode",
+]
+
+_RADIX = re.compile(r"0([xXoObB])([0-9a-fA-F]+)\Z")
+_RADIX_BASES = {"x": 16, "o": 8, "b": 2}
+
+
+def js_number(value: Any) -> float:
+    """JavaScript's ``Number(value)`` for the types a port can arrive as."""
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return 0.0
+        m = _RADIX.match(text)
+        if m:
+            try:
+                return float(int(m.group(2), _RADIX_BASES[m.group(1).lower()]))
+            except ValueError:
+                return math.nan
+        if "_" in text or text.lower().lstrip("+-") in ("inf", "nan", "infinity"):
+            return math.inf if text.lstrip("+-") == "Infinity" else math.nan
+        try:
+            return float(text)
+        except ValueError:
+            return math.nan
+    return math.nan
+
+
+def is_pipe_name(value: Any) -> bool:
+    """Node's ``isPipeName``: a string that is not a non-negative number is a path."""
+    return isinstance(value, str) and not js_number(value) >= 0
+
+
+def validate_port(value: Any, name: str = "Port", allow_zero: bool = True) -> int:
+    """Node's ``validatePort``: an integer 0..65535 as a number or numeric string."""
+    ok = isinstance(value, (int, float, str)) and not isinstance(value, bool)
+    if ok and isinstance(value, str) and not value.strip():
+        ok = False
+    number = js_number(value) if ok else math.nan
+    if (
+        not ok
+        or not math.isfinite(number)
+        or number != int(number)
+        or number > 0xFFFF
+        or number < 0
+        or (number == 0 and not allow_zero)
+    ):
+        raise make_error("ERR_SOCKET_BAD_PORT", name, value, allow_zero)
+    return int(number)
+
+
+def validate_msecs(value: Any, name: str = "msecs") -> float:
+    """A timeout in milliseconds: a non-negative finite number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise make_error("ERR_INVALID_ARG_TYPE", name, "of type number", value)
+    if not math.isfinite(value) or value < 0:
+        raise make_error("ERR_OUT_OF_RANGE", name, "a non-negative finite number", value)
+    return float(value)
+
+
+def split_callback(
+    args: tuple[Any, ...], callback: Callable[..., Any] | None
+) -> tuple[tuple[Any, ...], Callable[..., Any] | None]:
+    """Node's rule: a callable last positional argument is the callback."""
+    if args and callable(args[-1]) and not isinstance(args[-1], type):
+        if callback is not None:
+            raise make_error("ERR_INVALID_ARG_VALUE", "callback", callback, "was given twice")
+        return args[:-1], args[-1]
+    return args, callback
+
+
+_OBJECT_MODE = ("object_mode", "readable_object_mode", "writable_object_mode")
+
+
+def reject_object_mode(options: dict[str, Any]) -> None:
+    """Node's sockets are byte streams; object mode is refused (NODE-NET K2)."""
+    for key in _OBJECT_MODE:
+        if options.get(key):
+            raise make_error("ERR_INVALID_ARG_VALUE", f"options.{key}", options[key])
+
+
+def normalize_connect_args(
+    args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[dict[str, Any], Callable[..., Any] | None]:
+    """``connect(...)``'s forms -> (options in snake_case, connect listener).
+
+    Forms: ``(options)``, ``(path)``, ``(port, host='localhost')``, each
+    with an optional trailing callable; keyword options are merged in.
+    """
+    callback = kwargs.pop("callback", None) or kwargs.pop("connect_listener", None)
+    args, callback = split_callback(args, callback)
+    if args and isinstance(args[0], dict):
+        options = normalize_options(args[0])
+    elif args and is_pipe_name(args[0]):
+        options = {"path": args[0]}
+    elif args:
+        options = {"port": args[0]}
+        if len(args) > 1 and args[1] is not None:
+            options["host"] = args[1]
+    else:
+        options = {}
+    options.update(normalize_options(kwargs))
+    if callback is not None and not callable(callback):
+        raise make_error("ERR_INVALID_ARG_TYPE", "callback", "of type function", callback)
+
+    reject_object_mode(options)
+    path = options.get("path")
+    if path is not None:
+        if not isinstance(path, str):
+            raise make_error("ERR_INVALID_ARG_TYPE", "options.path", "of type string", path)
+        return options, callback
+    if "port" not in options or options.get("port") is None and "port" not in options:
+        raise make_error("ERR_MISSING_ARGS", "options", "port", "path")
+    port = options["port"]
+    if port is None or isinstance(port, (bool, list, tuple, dict)) or not isinstance(
+        port, (int, float, str)
+    ):
+        raise make_error(
+            "ERR_INVALID_ARG_TYPE", "options.port", "one of type number or string", port
+        )
+    options["port"] = validate_port(port, "options.port")
+    host = options.get("host")
+    if host is None:
+        options["host"] = "localhost"
+    elif not isinstance(host, str):
+        raise make_error("ERR_INVALID_ARG_TYPE", "options.host", "of type string", host)
+    local_address = options.get("local_address")
+    if local_address is not None and not is_ip(local_address):
+        raise make_error("ERR_INVALID_IP_ADDRESS", local_address)
+    local_port = options.get("local_port")
+    if local_port is not None and (isinstance(local_port, bool) or not isinstance(local_port, int)):
+        raise make_error("ERR_INVALID_ARG_TYPE", "options.localPort", "of type number", local_port)
+    family = options.get("family", 0)
+    if family in (None, "IPv4", "IPv6"):
+        family = {None: 0, "IPv4": 4, "IPv6": 6}[family]
+    if family not in (0, 4, 6) or isinstance(family, bool):
+        raise make_error(
+            "ERR_INVALID_ARG_VALUE", "options.family", family, "must be one of: 0, 4, 6"
+        )
+    options["family"] = family
+    lookup = options.get("lookup")
+    if lookup is not None and not callable(lookup):
+        raise make_error("ERR_INVALID_ARG_TYPE", "options.lookup", "of type function", lookup)
+    auto = options.get("auto_select_family")
+    if auto is not None and not isinstance(auto, bool):
+        raise make_error(
+            "ERR_INVALID_ARG_TYPE", "options.autoSelectFamily", "of type boolean", auto
+        )
+    attempt = options.get("auto_select_family_attempt_timeout")
+    if attempt is not None:
+        attempt = validate_msecs(attempt, "options.autoSelectFamilyAttemptTimeout")
+        if attempt <= 0:
+            raise make_error(
+                "ERR_OUT_OF_RANGE", "options.autoSelectFamilyAttemptTimeout", ">= 1", attempt
+            )
+        options["auto_select_family_attempt_timeout"] = max(attempt, 10.0)
+    return options, callback
+
+
+def normalize_listen_args(
+    args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[dict[str, Any], Callable[..., Any] | None]:
+    """``listen(...)``'s forms -> (options in snake_case, listening listener).
+
+    The options dict gets exactly one of ``port`` (with ``host``), ``path``
+    or ``handle``; plus ``backlog`` and the flags.  Raises Node's errors for
+    bad ports and for options with neither port nor path (NODE-NET A4-A8).
+    """
+    callback = kwargs.pop("callback", None)
+    args, callback = split_callback(args, callback)
+    backlog: Any = kwargs.pop("backlog", None)
+    first = args[0] if args else None
+    if isinstance(first, dict):
+        options = normalize_options(first)
+        if "handle" in options or "_handle" in options:
+            options["handle"] = options.pop("_handle", None) or options.get("handle")
+    elif first is not None and _is_handle(first):
+        options = {"handle": first}
+        if len(args) > 1 and isinstance(args[1], int):
+            backlog = args[1]
+    elif is_pipe_name(first):
+        options = {"path": first}
+        if len(args) > 1 and isinstance(args[1], int) and not isinstance(args[1], bool):
+            backlog = args[1]
+    else:
+        options = {"port": first}
+        rest = args[1:]
+        if rest and (isinstance(rest[0], str) or rest[0] is None):
+            options["host"] = rest[0]
+            rest = rest[1:]
+        if rest and isinstance(rest[0], int) and not isinstance(rest[0], bool):
+            backlog = rest[0]
+    options.update(normalize_options(kwargs))
+    if backlog is not None and options.get("backlog") is None:
+        options["backlog"] = backlog
+    if callback is not None and not callable(callback):
+        raise make_error("ERR_INVALID_ARG_TYPE", "callback", "of type function", callback)
+
+    if options.get("handle") is not None or options.get("fd") is not None:
+        fd = options.get("fd")
+        if fd is not None and (isinstance(fd, bool) or not isinstance(fd, int) or fd < 0):
+            raise make_error(
+                "ERR_INVALID_ARG_VALUE", "options", options, "must have the property \"port\" or \"path\""
+            )
+        return options, callback
+    if "port" in options and not isinstance(first, dict) or (
+        isinstance(first, dict) and "port" in options
+    ):
+        port = options["port"]
+        if port is None:
+            options["port"] = 0
+        elif isinstance(port, bool) or not isinstance(port, (int, float, str)):
+            raise make_error(
+                "ERR_INVALID_ARG_VALUE", "options", options, 'must have the property "port" or "path"'
+            )
+        else:
+            options["port"] = validate_port(port, "options.port")
+        host = options.get("host")
+        if host is not None and not isinstance(host, str):
+            raise make_error("ERR_INVALID_ARG_TYPE", "options.host", "of type string", host)
+        options.pop("path", None)  # port beats path (NODE-NET A5)
+        return options, callback
+    path = options.get("path")
+    if isinstance(path, str) and path:
+        return options, callback
+    raise make_error(
+        "ERR_INVALID_ARG_VALUE", "options", first if first is not None else options,
+        'must have the property "port" or "path"',
+    )
+
+
+def _is_handle(value: Any) -> bool:
+    """A listening gnet Server/Socket, or a Python socket object."""
+    return hasattr(value, "fileno") or hasattr(value, "_gnet_listen_handle")

@@ -1,0 +1,481 @@
+"""Node's ``net.Server`` on gevent: listening, accepting, closing.
+
+The server's actor greenlet (:mod:`gnet.loop`) accepts connections on the
+real non-blocking listening socket and delivers the server's own events
+(``'listening'``, ``'error'``, ``'drop'``, ``'close'``).  Each accepted
+connection gets a :class:`~gnet.socket.Socket` with its own greenlet, whose
+first act is to emit the server's ``'connection'`` (running the connection
+listener in that greenlet), and which then carries that socket's events.
+So a slow or blocking connection listener never delays accepting.
+
+Binding happens inside ``listen()`` (``address()`` works at once) unless a
+host name must be resolved first; either way ``'listening'`` and bind errors
+arrive later as events.  Accept errors such as EMFILE back off and retry.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket as _pysocket
+import stat
+from collections.abc import Callable
+from typing import Any
+
+import _socket
+import gevent
+
+from . import diagnostics
+from ._aliases import normalize_options, with_camel_aliases
+from ._args import normalize_listen_args, validate_msecs
+from .addresses import is_ip
+from .errors import from_oserror, make_error, system_error
+from .loop import Actor, logger
+from .socket import Socket
+
+__all__ = ["Server", "create_server"]
+
+DEFAULT_BACKLOG = 511
+_ACCEPT_BATCH = 64  # accepts per wake-up before letting other greenlets run
+_BACKOFF_MIN, _BACKOFF_MAX = 0.01, 1.0  # seconds, for EMFILE and friends
+_RESOURCE_ERRORS = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
+
+_SERVER_OPTIONS = (
+    "allow_half_open",
+    "pause_on_connect",
+    "no_delay",
+    "keep_alive",
+    "keep_alive_initial_delay",
+    "high_water_mark",
+    "block_list",
+)
+
+
+@with_camel_aliases
+class Server(Actor):
+    """Node's ``net.Server``.
+
+    ``Server(options=None, connection_listener=None)`` is
+    ``create_server``.  Beyond Node: :meth:`shutdown` (graceful, blocking)
+    and the context manager (closes on exit).
+    """
+
+    __slots__ = (
+        "_options", "_lsock", "_lwatch", "_address", "_unlink_path", "_connections",
+        "_listen_id", "max_connections", "_paused_until", "_backoff", "_closing",
+        "_sockets",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        options: dict[str, Any] | Callable[..., Any] | None = None,
+        connection_listener: Callable[..., Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__()
+        if callable(options) and connection_listener is None:
+            options, connection_listener = None, options
+        if options is not None and not isinstance(options, dict):
+            raise make_error("ERR_INVALID_ARG_TYPE", "options", "of type object", options)
+        opts = normalize_options(options)
+        opts.update(normalize_options(kwargs))
+        for key in ("keep_alive_initial_delay", "high_water_mark"):
+            value = opts.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                raise make_error("ERR_INVALID_ARG_TYPE", f"options.{key}", "of type number", value)
+        self._options = {k: opts[k] for k in _SERVER_OPTIONS if k in opts}
+        self._lsock: Any = None
+        self._lwatch: Any = None
+        self._address: Any = None
+        self._unlink_path: str | None = None
+        self._connections = 0
+        self._listen_id = 0
+        self.max_connections: int | None = None
+        self._paused_until = 0.0
+        self._backoff = 0.0
+        self._closing = False
+        self._sockets: set[Socket] = set()
+        if connection_listener is not None:
+            if not callable(connection_listener):
+                raise make_error(
+                    "ERR_INVALID_ARG_TYPE", "connectionListener", "of type function", connection_listener
+                )
+            self.on("connection", connection_listener)
+
+    def __repr__(self) -> str:
+        return f"<gnet.Server {self.address()!r}>"
+
+    # ------------------------------------------------------------------
+    # listen
+
+    def listen(self, *args: Any, **kwargs: Any) -> Server:
+        """Node's ``server.listen(...)``; returns at once, ``'listening'`` follows.
+
+        Forms: ``(port=0, host=None, backlog=511, callback=None)``, ``(path,
+        backlog, callback)``, ``(handle, backlog, callback)``, ``(options,
+        callback)``.  Bad arguments raise; bind errors are ``'error'``
+        events.
+        """
+        options, callback = normalize_listen_args(args, dict(kwargs))
+        if self._lsock is not None:
+            raise make_error("ERR_SERVER_ALREADY_LISTEN")
+        if callback is not None:
+            self.once("listening", callback)
+        backlog = options.get("backlog")
+        backlog = DEFAULT_BACKLOG if backlog is None else int(backlog)
+        self._listen_id += 1
+        self._closing = False
+        self._hold_ref(True)
+        if options.get("handle") is not None or options.get("fd") is not None:
+            self._listen_on_handle(options, backlog)
+        elif "port" in options:
+            host = options.get("host")
+            if host is None or is_ip(host):
+                self._bind_tcp(host, options, backlog)
+            else:
+                listen_id = self._listen_id
+                gevent.spawn(self._resolve_and_bind, listen_id, host, options, backlog)
+        else:
+            self._bind_unix(options["path"], options, backlog)
+        return self
+
+    def _resolve_and_bind(self, listen_id: int, host: str, options: dict[str, Any], backlog: int) -> None:
+        try:
+            infos = gevent.socket.getaddrinfo(host, None, 0, _pysocket.SOCK_STREAM)
+            address: str = infos[0][4][0]
+        except OSError as exc:
+            if listen_id == self._listen_id and not self._closing:
+                self._fail_listen(from_oserror(exc, "getaddrinfo", host))
+            return
+        if listen_id == self._listen_id and not self._closing and self._lsock is None:
+            self._bind_tcp(address, options, backlog)
+
+    def _bind_tcp(self, host: str | None, options: dict[str, Any], backlog: int) -> None:
+        port = options.get("port", 0)
+        ipv6_only = bool(options.get("ipv6_only"))
+        candidates = [host] if host is not None else ["::", "0.0.0.0"]
+        err: BaseException | None = None
+        for candidate in candidates:
+            family = _pysocket.AF_INET6 if ":" in candidate else _pysocket.AF_INET
+            try:
+                sock = _socket.socket(family, _pysocket.SOCK_STREAM)
+            except OSError as exc:
+                err = exc
+                continue  # no IPv6 here: fall back to 0.0.0.0
+            try:
+                sock.setsockopt(_pysocket.SOL_SOCKET, _pysocket.SO_REUSEADDR, 1)
+                if options.get("reuse_port") and hasattr(_pysocket, "SO_REUSEPORT"):
+                    sock.setsockopt(_pysocket.SOL_SOCKET, _pysocket.SO_REUSEPORT, 1)
+                if family == _pysocket.AF_INET6:
+                    sock.setsockopt(_pysocket.IPPROTO_IPV6, _pysocket.IPV6_V6ONLY, int(ipv6_only))
+                sock.bind((candidate, port))
+                sock.listen(backlog)
+            except OSError as exc:
+                sock.close()
+                err = from_oserror(exc, "listen", candidate, port, description=True)
+                if host is None and exc.errno in (errno.EAFNOSUPPORT, errno.EADDRNOTAVAIL):
+                    continue
+                break
+            self._start(sock)
+            return
+        assert err is not None
+        self._fail_listen(from_oserror(err, "listen", host, port, description=True))
+
+    def _bind_unix(self, path: str, options: dict[str, Any], backlog: int) -> None:
+        readable_all = bool(options.get("readable_all"))
+        writable_all = bool(options.get("writable_all"))
+        abstract = path.startswith("\0")
+        if abstract and (readable_all or writable_all):
+            raise make_error(
+                "ERR_INVALID_ARG_VALUE", "options", options, "can not set readableAll or writableAllt to true when path is abstract unix socket"
+            )
+        sock = _socket.socket(_pysocket.AF_UNIX, _pysocket.SOCK_STREAM)
+        try:
+            try:
+                sock.bind(path)
+            except OSError as exc:
+                if exc.errno is None:  # "AF_UNIX path too long": libuv says EINVAL
+                    raise OSError(errno.EINVAL, str(exc)) from None
+                raise
+            if readable_all or writable_all:
+                mode = os.stat(path).st_mode
+                if readable_all:
+                    mode |= stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
+                if writable_all:
+                    mode |= stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+                os.chmod(path, stat.S_IMODE(mode))
+            sock.listen(backlog)
+        except OSError as exc:
+            sock.close()
+            self._fail_listen(system_error(exc.errno or errno.EINVAL, "listen", path, -1, description=True))
+            return
+        self._unlink_path = None if abstract else path
+        self._start(sock)
+
+    def _listen_on_handle(self, options: dict[str, Any], backlog: int) -> None:
+        handle = options.get("handle")
+        fd = options.get("fd")
+        if isinstance(handle, Server):
+            fd = handle._lsock.fileno() if handle._lsock is not None else None
+        elif handle is not None and hasattr(handle, "fileno"):
+            fd = handle.fileno()
+        elif isinstance(handle, dict):
+            fd = handle.get("fd")
+        try:
+            if fd is None:
+                raise OSError(errno.EINVAL, "invalid handle")
+            sock = _socket.socket(fileno=os.dup(fd))
+        except OSError as exc:
+            self._fail_listen(system_error(exc.errno or errno.EINVAL, "listen", None, None, description=True))
+            return
+        try:
+            if sock.type != _pysocket.SOCK_STREAM:
+                raise OSError(errno.EINVAL, "not a stream socket")
+            sock.listen(backlog)
+        except OSError as exc:
+            sock.close()
+            self._fail_listen(system_error(exc.errno or errno.EINVAL, "listen", None, None, description=True))
+            return
+        self._start(sock)
+
+    def _start(self, sock: Any) -> None:
+        sock.setblocking(False)
+        self._lsock = sock
+        self._lwatch = self._hub.loop.io(sock.fileno(), 1)
+        self._address = self.address()
+        self._defer(self._emit_listening, self._listen_id)
+
+    def _emit_listening(self, listen_id: int) -> None:
+        if listen_id != self._listen_id or self._lsock is None:
+            return
+        diagnostics.publish(diagnostics.ServerListening(self, self.address()))
+        self.emit("listening")
+
+    def _fail_listen(self, err: BaseException) -> None:
+        self._hold_ref(False)
+        self._defer(self.emit, "error", err)
+
+    @property
+    def listening(self) -> bool:
+        return self._lsock is not None
+
+    def address(self) -> dict[str, Any] | str | None:
+        """``{'address', 'family', 'port'}`` for TCP, the path for UNIX, None when not listening."""
+        sock = self._lsock
+        if sock is None:
+            return None
+        if sock.family == _pysocket.AF_UNIX:
+            name = sock.getsockname()
+            return name.decode() if isinstance(name, bytes) else name
+        addr = sock.getsockname()
+        family = "IPv6" if sock.family == _pysocket.AF_INET6 else "IPv4"
+        return {"address": addr[0], "family": family, "port": addr[1]}
+
+    # ------------------------------------------------------------------
+    # accepting
+
+    def _has_work(self) -> bool:
+        return self._lsock is not None
+
+    def _step(self) -> None:
+        if self._tasks:
+            self._run_tasks()
+            return
+        lsock = self._lsock
+        if lsock is None:
+            return
+        now = self._hub.loop.now()
+        if self._paused_until > now:
+            timer = self._hub.loop.timer(self._paused_until - now)
+            try:
+                self._park(timer)
+            finally:
+                timer.close()
+            return
+        for _ in range(_ACCEPT_BATCH):
+            try:
+                fd, _addr = lsock._accept()
+            except BlockingIOError:
+                self._park(self._lwatch)
+                return
+            except InterruptedError:
+                continue
+            except OSError as exc:
+                self._accept_failed(exc)
+                return
+            self._backoff = 0.0
+            self._on_accept(fd)
+            if self._lsock is not lsock:
+                return
+        gevent.idle()  # a flood of connections must not starve the others
+
+    def _accept_failed(self, exc: OSError) -> None:
+        # Node emits 'error' (and crashes without a listener); a gnet server
+        # keeps serving: it backs off, logs, and tells 'error' listeners.
+        err = from_oserror(exc, "accept")
+        if exc.errno in _RESOURCE_ERRORS or exc.errno in (errno.ECONNABORTED, errno.EPROTO):
+            self._backoff = min(_BACKOFF_MAX, max(_BACKOFF_MIN, self._backoff * 2))
+            self._paused_until = self._hub.loop.now() + self._backoff
+        logger.warning("accept failed on %r: %s; retrying", self, err)
+        if self.listener_count("error"):
+            self.emit("error", err)
+
+    def _on_accept(self, fd: int) -> None:
+        lsock = self._lsock
+        sock = _socket.socket(lsock.family, _pysocket.SOCK_STREAM, 0, fd)
+        limit = self.max_connections
+        if limit is not None and self._connections >= limit:
+            data = _drop_data(sock)
+            sock.close()
+            self._defer(self.emit, "drop", data)
+            return
+        conn = Socket._accepted(self, sock, self._options)
+        self._connections += 1
+        self._sockets.add(conn)
+        diagnostics.publish(diagnostics.ConnectionAccepted(self, conn))
+        conn._defer(conn._serve_accepted, self)
+
+    def _connection_closed(self, conn: Socket) -> None:
+        """Called by a socket's destroy(): one slot free; maybe the server's 'close'."""
+        if conn in self._sockets:
+            self._sockets.discard(conn)
+            self._connections -= 1
+            self._emit_close_if_drained()
+
+    # ------------------------------------------------------------------
+    # pause, limits, counts
+
+    def pause(self, msecs: float = 1000) -> Server:
+        """Stop accepting for ``msecs``, then resume; pending connections wait in the backlog."""
+        msecs = validate_msecs(msecs)
+        self._paused_until = self._hub.loop.now() + msecs / 1000.0
+        return self
+
+    def get_connections(self, callback: Callable[..., Any]) -> Server:
+        """Node's ``getConnections(cb)``: ``cb(None, count)``, always later."""
+        self._defer(callback, None, self._connections)
+        return self
+
+    @property
+    def connections(self) -> int:
+        """The live connection count (Node's removed ``server.connections``)."""
+        return self._connections
+
+    def ref(self) -> Server:
+        self._refd = True
+        self._hold_ref(self._lsock is not None)
+        return self
+
+    def unref(self) -> Server:
+        self._hold_ref(False)
+        self._refd = False
+        return self
+
+    # ------------------------------------------------------------------
+    # closing
+
+    def close(self, callback: Callable[..., Any] | None = None) -> Server:
+        """Stop accepting; ``'close'`` follows once every connection has ended.
+
+        ``callback`` becomes a ``'close'`` listener; it gets
+        ``ERR_SERVER_NOT_RUNNING`` when the server was not listening.
+        """
+        if callable(callback):
+            if self._lsock is None:
+                err = make_error("ERR_SERVER_NOT_RUNNING")
+                self.once("close", lambda: callback(err))
+            else:
+                self.once("close", lambda: _call_optional_err(callback))
+        self._closing = True
+        self._listen_id += 1  # a pending host lookup must not bind any more
+        self._stop_listening()
+        self._emit_close_if_drained(force=True)
+        return self
+
+    def _stop_listening(self) -> None:
+        lsock = self._lsock
+        if lsock is None:
+            return
+        self._lsock = None
+        if self._lwatch is not None:
+            self._lwatch.stop()
+            self._lwatch.close()
+            self._lwatch = None
+        lsock.close()
+        if self._unlink_path is not None:
+            try:
+                os.unlink(self._unlink_path)
+            except OSError:
+                pass
+            self._unlink_path = None
+        self._hold_ref(False)
+        self._wake()
+
+    def _emit_close_if_drained(self, force: bool = False) -> None:
+        if (self._closing or force) and self._lsock is None and self._connections == 0:
+            self._defer(self._emit_close)
+
+    def _emit_close(self) -> None:
+        diagnostics.publish(diagnostics.ServerClosed(self))
+        self.emit("close")
+
+    def shutdown(self, timeout: float | None = None) -> None:
+        """Graceful stop (beyond Node, blocking): stop accepting, ``end()`` every
+        connection, wait up to ``timeout`` seconds for them to close, destroy
+        the rest, and return once the server has emitted ``'close'``.
+        """
+        closed = gevent.event.Event()
+        self.once("close", closed.set)
+        self.close()
+        for conn in list(self._sockets):
+            conn.end()
+        if not closed.wait(timeout):
+            for conn in list(self._sockets):
+                conn.destroy()
+            closed.wait()
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._lsock is not None:
+            self.close()
+
+
+def _call_optional_err(callback: Callable[..., Any]) -> None:
+    """Node calls close's callback with no argument on success; Python callbacks may want one."""
+    try:
+        callback()
+    except TypeError as exc:
+        if "argument" not in str(exc):
+            raise
+        callback(None)
+
+
+def _drop_data(sock: Any) -> dict[str, Any] | None:
+    if sock.family == _pysocket.AF_UNIX:
+        return None
+    try:
+        local, remote = sock.getsockname(), sock.getpeername()
+    except OSError:
+        return None
+    family = "IPv6" if sock.family == _pysocket.AF_INET6 else "IPv4"
+    return {
+        "local_address": local[0],
+        "local_port": local[1],
+        "local_family": family,
+        "remote_address": remote[0],
+        "remote_port": remote[1],
+        "remote_family": family,
+    }
+
+
+def create_server(
+    options: dict[str, Any] | Callable[..., Any] | None = None,
+    connection_listener: Callable[..., Any] | None = None,
+    **kwargs: Any,
+) -> Server:
+    """Node's ``net.createServer([options][, connectionListener])``."""
+    if options is not None and not isinstance(options, dict) and not callable(options):
+        raise make_error("ERR_INVALID_ARG_TYPE", "options", "of type object", options)
+    return Server(options, connection_listener, **kwargs)

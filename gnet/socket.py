@@ -1,0 +1,1488 @@
+"""Node's ``net.Socket``: a Duplex stream over TCP or a UNIX socket, on gevent.
+
+How it works (see :mod:`gnet.loop` for the actor model):
+
+* The socket owns the real non-blocking ``_socket.socket``, not gevent's
+  wrapper.  Its actor greenlet connects, then reads: ``recv_into`` a buffer
+  shared by all sockets (the chunk is copied out before anything can
+  switch), so an idle socket holds no read buffer.  It waits in the hub
+  only after ``EAGAIN``.
+* ``write()`` sends at once when nothing is queued; only the rest is
+  queued, and a hub io watcher flushes the queue.  Flushing runs no user
+  code, so a socket's writes progress even while its own greenlet is busy
+  in a blocking handler; ``'drain'``, write callbacks and ``'finish'`` are
+  then delivered by the actor greenlet, in order.
+* Reading stops once ``readable_length`` reaches the high-water mark while
+  nobody consumes (Node's backpressure), so a paused socket's peer is
+  pushed back by TCP.
+* The straight-line helpers (``recv``, ``readline``, ``sendall``, ...) share
+  the same buffer and state.  Called in the socket's own greenlet (the
+  usual connection handler), they read the kernel directly; called from
+  another greenlet, they let the actor read and wait to be notified.
+
+The state is three explicit values (:mod:`gnet.state`): the phase, the read
+side and the write side.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket as _pysocket
+import threading
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import _socket
+import gevent
+from greenlet import getcurrent
+
+from . import diagnostics
+from ._aliases import normalize_options, with_camel_aliases
+from ._args import normalize_connect_args, reject_object_mode, split_callback, validate_msecs
+from .addresses import is_ip
+from .errors import (
+    IncompleteReadError,
+    LimitOverrunError,
+    NodeError,
+    aggregate_error,
+    from_oserror,
+    make_error,
+    system_error,
+)
+from .flow import Pipe, ReadBuffer, decoder, encoder
+from .loop import Actor, logger
+from .state import Phase, ReadSide, WriteSide, ready_state
+
+if TYPE_CHECKING:
+    from .server import Server
+
+__all__ = ["Socket", "connect", "create_connection", "open_connection"]
+
+DEFAULT_HIGH_WATER_MARK = 16384  # Node v20's default for both directions
+DEFAULT_ATTEMPT_TIMEOUT = 250.0  # ms; Node v20's autoSelectFamilyAttemptTimeout
+_RECV_SIZE = 65536
+_EAGAIN = (errno.EAGAIN, errno.EWOULDBLOCK)
+_SHUT_WR = _pysocket.SHUT_WR
+
+Callback = Callable[..., Any]
+
+
+class _RecvBuffer(threading.local):
+    """One receive buffer per thread (per hub), shared by all its sockets."""
+
+    def __init__(self) -> None:
+        self.view = memoryview(bytearray(_RECV_SIZE))
+
+
+_recv_buffer = _RecvBuffer()
+
+
+def _family_name(family: int) -> str:
+    return "IPv6" if family == _pysocket.AF_INET6 else "IPv4"
+
+
+def _addr_dict(addr: Any, family: int) -> dict[str, Any]:
+    if family in (_pysocket.AF_INET, _pysocket.AF_INET6) and isinstance(addr, tuple):
+        return {"address": addr[0], "family": _family_name(family), "port": addr[1]}
+    return {}
+
+
+@with_camel_aliases
+class Socket(Actor):
+    """Node's ``net.Socket`` (a Duplex stream), with blocking helpers.
+
+    ``Socket(options)`` takes Node's constructor options (``fd``,
+    ``allow_half_open``, ``readable``, ``writable``, ``high_water_mark``) in
+    either spelling.  Differences from Node are listed in README.md.
+    """
+
+    __slots__ = (
+        "_sock", "_family", "_phase", "_read_side", "_write_side", "_server",
+        "allow_half_open", "_rhwm", "_whwm", "_flowing", "_reading", "_rbuf",
+        "_decoder", "_encoding", "_wqueue", "_wlen", "_corked", "_need_drain",
+        "_end_callbacks", "_rwatch", "_wwatch", "_errored", "_error_emitted",
+        "bytes_read", "_bytes_written", "_timeout_ms", "_timer", "_last_active",
+        "_timer_fired", "_remote", "_connect_options", "_pipes", "_helper",
+        "_sender", "_need", "_no_delay", "_keep_alive", "_pending_end_emit",
+        "_attempted", "_close_emitted",
+    )  # fmt: skip
+
+    def __init__(self, options: dict[str, Any] | int | None = None, **kwargs: Any) -> None:
+        super().__init__()
+        if isinstance(options, int) and not isinstance(options, bool):
+            options = {"fd": options}  # Node's legacy new Socket(fd)
+        opts = normalize_options(options)
+        opts.update(normalize_options(kwargs))
+        reject_object_mode(opts)
+        self._sock: Any = None
+        self._family = 0
+        self._phase = Phase.NEW
+        self._read_side = ReadSide.OPEN
+        self._write_side = WriteSide.OPEN
+        self._server: Server | None = None
+        self.allow_half_open = bool(opts.get("allow_half_open", False))
+        hwm = opts.get("high_water_mark")
+        self._rhwm = self._whwm = DEFAULT_HIGH_WATER_MARK if hwm is None else int(hwm)
+        self._flowing: bool | None = None  # Node's readableFlowing: None, True or False
+        self._reading = True  # False: pause_on_connect until resume()
+        self._rbuf = ReadBuffer()
+        self._decoder: Callable[..., str] | None = None
+        self._encoding: str | None = None
+        self._wqueue: list[list[Any]] = []  # [data, callback] pairs not yet sent
+        self._wlen = 0
+        self._corked = 0
+        self._need_drain = False
+        self._end_callbacks: list[Callback] = []
+        self._rwatch: Any = None
+        self._wwatch: Any = None
+        self._errored: BaseException | None = None
+        self._error_emitted = False
+        self.bytes_read = 0
+        self._bytes_written = 0
+        self._timeout_ms: float | None = None
+        self._timer: Any = None
+        self._last_active = 0.0
+        self._timer_fired = False
+        self._remote: dict[str, Any] | None = None
+        self._connect_options: dict[str, Any] | None = None
+        self._pipes: list[Pipe] = []
+        self._helper: Any = None  # the greenlet blocked in a read helper
+        self._sender: Any = None  # the greenlet blocked in sendall
+        self._need = 0  # units a foreign read helper waits for
+        self._no_delay: bool | None = None
+        self._keep_alive: tuple[bool, float] | None = None
+        self._pending_end_emit = False
+        self._attempted: list[str] | None = None
+        self._close_emitted = False
+        fd = opts.get("fd")
+        if fd is not None:
+            if isinstance(fd, bool) or not isinstance(fd, int):
+                raise make_error("ERR_INVALID_ARG_TYPE", "options.fd", "of type number", fd)
+            if fd < 0:
+                raise make_error("ERR_OUT_OF_RANGE", "fd", ">= 0 && <= 2147483647", fd)
+            try:
+                sock = _socket.socket(fileno=fd)
+            except OSError as exc:
+                raise make_error("ERR_INVALID_FD_TYPE", "UNKNOWN") from exc
+            if sock.type != _pysocket.SOCK_STREAM:
+                sock.detach()
+                raise make_error("ERR_INVALID_FD_TYPE", "UDP")
+            self._adopt(sock)
+            if opts.get("readable") is False:
+                self._read_side = ReadSide.ENDED
+            if opts.get("writable") is False:
+                self._write_side = WriteSide.FINISHED
+            self._wake()
+
+    def __repr__(self) -> str:
+        return f"<gnet.Socket {self.ready_state} {self._describe()}>"
+
+    def _describe(self) -> str:
+        if self._family == _pysocket.AF_UNIX:
+            return "unix"
+        remote = self._remote
+        return f"{remote['address']}:{remote['port']}" if remote else ""
+
+    # ------------------------------------------------------------------
+    # creating the handle
+
+    def _adopt(self, sock: Any) -> None:
+        """Take ``sock`` (connected) as this socket's handle; phase OPEN."""
+        sock.setblocking(False)
+        self._sock = sock
+        self._family = sock.family
+        self._phase = Phase.OPEN
+        self._hold_ref(True)
+        self._apply_options()
+
+    @classmethod
+    def _accepted(cls, server: Server, sock: Any, opts: dict[str, Any]) -> Socket:
+        self = cls(opts)
+        self._server = server
+        if opts.get("pause_on_connect"):
+            self._reading = False
+            self._flowing = False
+        if opts.get("no_delay"):
+            self._no_delay = True
+        if opts.get("keep_alive"):
+            self._keep_alive = (True, float(opts.get("keep_alive_initial_delay") or 0))
+        self._adopt(sock)
+        return self
+
+    def _apply_options(self) -> None:
+        sock = self._sock
+        if sock is None or self._family == _pysocket.AF_UNIX:
+            return
+        try:
+            if self._no_delay is not None:
+                sock.setsockopt(_pysocket.IPPROTO_TCP, _pysocket.TCP_NODELAY, int(self._no_delay))
+            if self._keep_alive is not None:
+                enable, delay = self._keep_alive
+                sock.setsockopt(_pysocket.SOL_SOCKET, _pysocket.SO_KEEPALIVE, int(enable))
+                if enable and delay >= 1000 and hasattr(_pysocket, "TCP_KEEPIDLE"):
+                    sock.setsockopt(_pysocket.IPPROTO_TCP, _pysocket.TCP_KEEPIDLE, int(delay // 1000))
+        except OSError:
+            pass  # Node ignores option failures on a handle that is going away
+
+    # ------------------------------------------------------------------
+    # connect
+
+    def connect(self, *args: Any, **kwargs: Any) -> Socket:
+        """Node's ``socket.connect(options | path | port[, host][, connectListener])``.
+
+        Returns at once; ``'connect'`` (or ``'error'`` then ``'close'``)
+        follows.  Bad arguments raise at once.  Happy Eyeballs
+        (``auto_select_family``, default True) tries every resolved address,
+        families interleaved.
+        """
+        options, callback = normalize_connect_args(args, kwargs)
+        if self._phase is Phase.DESTROYED and self._close_emitted:
+            self._reset_for_reconnect()
+        if self._phase is not Phase.NEW:
+            raise make_error("ERR_SOCKET_CLOSED") if self._phase is Phase.DESTROYED else \
+                make_error("ERR_INVALID_ARG_VALUE", "socket", "connected", "is already connecting")
+        if options.get("allow_half_open") is not None:
+            self.allow_half_open = bool(options["allow_half_open"])
+        if options.get("no_delay"):
+            self._no_delay = True
+        if options.get("keep_alive"):
+            self._keep_alive = (True, max(0.0, float(options.get("keep_alive_initial_delay") or 0)))
+        if options.get("timeout") is not None:
+            self.set_timeout(options["timeout"])
+        if callback is not None:
+            self.once("connect", callback)
+        self._connect_options = options
+        self._phase = Phase.CONNECTING
+        self._hold_ref(True)
+        diagnostics.publish(diagnostics.ClientConnectStarted(self, options))
+        self._wake()
+        return self
+
+    def _reset_for_reconnect(self) -> None:
+        self._phase = Phase.NEW
+        self._read_side = ReadSide.OPEN
+        self._write_side = WriteSide.OPEN
+        self._errored = None
+        self._error_emitted = False
+        self._close_emitted = False
+        self.bytes_read = 0
+        self._bytes_written = 0
+        self._remote = None
+        self._rbuf = ReadBuffer()
+        self._flowing = None if not self.listener_count("data") else True
+        self._pending_end_emit = False
+        self._attempted = None
+
+    def _do_connect(self) -> None:
+        """In the actor greenlet: resolve, attempt, and open (or fail)."""
+        options = self._connect_options or {}
+        try:
+            sock = self._connect_path(options) if "path" in options else self._connect_tcp(options)
+        except _Cancelled:
+            return
+        except BaseException as exc:  # noqa: B036 - every failure becomes 'error'
+            if self._phase is Phase.CONNECTING:
+                err = from_oserror(exc, "connect")
+                diagnostics.publish(diagnostics.ClientConnectFailed(self, err))
+                self._phase = Phase.NEW
+                self.destroy(err)
+            return
+        if self._phase is not Phase.CONNECTING:  # destroyed meanwhile
+            sock.close()
+            return
+        self._sock = sock
+        self._family = sock.family
+        self._phase = Phase.OPEN
+        self._apply_options()
+        diagnostics.publish(diagnostics.ClientConnected(self))
+        self.emit("connect")
+        self.emit("ready")
+        if self._phase is Phase.OPEN:
+            self._flush_queue()
+            if self._write_side is WriteSide.ENDING and not self._wqueue:
+                self._shutdown_write()
+
+    def _connect_path(self, options: dict[str, Any]) -> Any:
+        path = options["path"]
+        sock = _socket.socket(_pysocket.AF_UNIX, _pysocket.SOCK_STREAM)
+        try:
+            self._attempt(sock, path, None)
+        except BaseException as exc:
+            sock.close()
+            if isinstance(exc, OSError) and not isinstance(exc, NodeError):
+                raise from_oserror(exc, "connect", path) from None
+            raise
+        return sock
+
+    def _connect_tcp(self, options: dict[str, Any]) -> Any:
+        host: str = options["host"]
+        port: int = options["port"]
+        family: int = options.get("family", 0)
+        local_address = options.get("local_address")
+        local_port = options.get("local_port")
+        ip_family = is_ip(host)
+        if ip_family:
+            addresses = [(host, ip_family)]
+        else:
+            addresses = self._lookup(host, family, options)
+            if not addresses:
+                raise _Cancelled
+        auto = options.get("auto_select_family")
+        if auto is None:
+            auto = True
+        if auto and family == 0 and not local_address and len(addresses) > 1:
+            addresses = _interleave(addresses)
+            self._attempted = []
+        else:
+            addresses = addresses[:1]
+        attempt_ms = options.get("auto_select_family_attempt_timeout") or DEFAULT_ATTEMPT_TIMEOUT
+        errors: list[BaseException] = []
+        for i, (ip, fam) in enumerate(addresses):
+            last = i == len(addresses) - 1
+            af = _pysocket.AF_INET6 if fam == 6 else _pysocket.AF_INET
+            sock = _socket.socket(af, _pysocket.SOCK_STREAM)
+            local = None
+            try:
+                if local_address or local_port:
+                    sock.setsockopt(_pysocket.SOL_SOCKET, _pysocket.SO_REUSEADDR, 1)
+                    sock.bind((local_address or ("::" if fam == 6 else "0.0.0.0"), local_port or 0))
+                    if local_address and local_port:
+                        local = (local_address, local_port)
+                if self._attempted is not None:
+                    self._attempted.append(f"{ip}:{port}")
+                self.emit("connectionAttempt", ip, port, fam)
+                self._attempt(sock, (ip, port), None if last else attempt_ms / 1000.0)
+                return sock
+            except _AttemptTimeout:
+                sock.close()
+                err = system_error(errno.ETIMEDOUT, "connect", ip, port)
+                errors.append(err)
+                self.emit("connectionAttemptTimeout", ip, port, fam)
+            except _Cancelled:
+                sock.close()
+                raise
+            except OSError as exc:
+                sock.close()
+                syscall = "bind" if exc.errno == errno.EADDRINUSE and local else "connect"
+                err = from_oserror(exc, syscall, ip, port, local=local)  # type: ignore[assignment]
+                errors.append(err)
+                if self._phase is not Phase.CONNECTING:
+                    raise _Cancelled from None
+                self.emit("connectionAttemptFailed", ip, port, fam, err)
+        if len(errors) == 1:
+            raise errors[0]
+        raise aggregate_error(errors)
+
+    def _lookup(self, host: str, family: int, options: dict[str, Any]) -> list[tuple[str, int]]:
+        """Resolve ``host``, emitting ``'lookup'`` per address (or once with the error)."""
+        lookup = options.get("lookup")
+        try:
+            if lookup is not None:
+                result = _call_custom_lookup(lookup, host, family)
+            else:
+                af = {4: _pysocket.AF_INET, 6: _pysocket.AF_INET6}.get(family, _pysocket.AF_UNSPEC)
+                infos = gevent.socket.getaddrinfo(host, None, af, _pysocket.SOCK_STREAM)
+                result = []
+                for fam, _type, _proto, _name, sockaddr in infos:
+                    entry = (sockaddr[0], 6 if fam == _pysocket.AF_INET6 else 4)
+                    if entry not in result:
+                        result.append(entry)
+        except BaseException as exc:  # noqa: B036
+            err = from_oserror(exc, "getaddrinfo", host)
+            if self._phase is not Phase.CONNECTING:
+                raise _Cancelled from None
+            self.emit("lookup", err, None, None, host)
+            raise err from None
+        if self._phase is not Phase.CONNECTING:
+            raise _Cancelled
+        for ip, fam in result:
+            if not isinstance(ip, str) or not is_ip(ip):
+                raise make_error("ERR_INVALID_IP_ADDRESS", ip)
+            if fam not in (4, 6):
+                raise make_error("ERR_INVALID_ADDRESS_FAMILY", fam, host, options["port"])
+            self.emit("lookup", None, ip, fam, host)
+        return result
+
+    def _attempt(self, sock: Any, address: Any, timeout: float | None) -> None:
+        """Connect ``sock`` without blocking the hub; raise on failure."""
+        sock.setblocking(False)
+        err = sock.connect_ex(address)
+        if err in (errno.EINPROGRESS, errno.EAGAIN, errno.EALREADY):
+            watcher = self._hub.loop.io(sock.fileno(), 2)
+            timer = None
+            if timeout is not None:
+                timer = self._hub.loop.timer(timeout)
+                timer.start(self._resume)
+            try:
+                while True:
+                    self._park(watcher)
+                    if self._phase is not Phase.CONNECTING:
+                        raise _Cancelled
+                    err = sock.getsockopt(_pysocket.SOL_SOCKET, _pysocket.SO_ERROR)
+                    if err != 0 or _writable_now(sock):
+                        break
+                    if timer is not None and not timer.active:
+                        raise _AttemptTimeout
+            finally:
+                if timer is not None:
+                    timer.close()
+                watcher.close()
+        if err:
+            raise OSError(err, "")
+
+    # ------------------------------------------------------------------
+    # the actor: reading and delivering events
+
+    def _has_work(self) -> bool:
+        return self._phase is not Phase.NEW and not (
+            self._phase is Phase.DESTROYED and self._close_emitted
+        )
+
+    def _step(self) -> None:
+        if self._tasks:
+            self._run_tasks()
+            return
+        phase = self._phase
+        if phase is Phase.OPEN:
+            if self._flowing and self._rbuf:
+                self._flow_buffered()
+            elif self._wants_read():
+                if self._read_once() is None:
+                    self._park(self._read_watcher())
+            else:
+                self._park()
+        elif phase is Phase.CONNECTING:
+            self._do_connect()
+        elif not self._tasks:
+            self._park()
+
+    def _read_watcher(self) -> Any:
+        watcher = self._rwatch
+        if watcher is None:
+            self._rwatch = watcher = self._hub.loop.io(self._sock.fileno(), 1)
+        return watcher
+
+    def _wants_read(self) -> bool:
+        if self._read_side is not ReadSide.OPEN or self._helper is not None:
+            return False
+        if self._flowing:
+            return True
+        return self._reading and self._rbuf.length < max(self._rhwm, self._need)
+
+    def _read_once(self) -> bool | None:
+        """One ``recv``: True if it made progress, None on EAGAIN."""
+        view = _recv_buffer.view
+        try:
+            n = self._sock.recv_into(view)
+        except BlockingIOError:
+            return None
+        except InterruptedError:
+            return True
+        except OSError as exc:
+            self.destroy(from_oserror(exc, "read"))
+            return True
+        if n == 0:
+            self._on_eof()
+            return True
+        self.bytes_read += n
+        if self._timeout_ms:
+            self._touch()
+        chunk: Any = view[:n].tobytes()
+        if self._decoder is not None:
+            chunk = self._decoder(chunk)
+            if not chunk:
+                return True
+        if self._flowing and not self._rbuf:
+            self.emit("data", chunk)
+        else:
+            self._rbuf.push(chunk)
+            if self._waker is not None:
+                self._waker.set()
+        return True
+
+    def _flow_buffered(self) -> None:
+        while self._flowing and self._rbuf:
+            self.emit("data", self._rbuf.popleft())
+        self._check_end()
+
+    def _on_eof(self) -> None:
+        self._read_side = ReadSide.EOF
+        if self._decoder is not None:
+            rest = self._decoder(b"", True)
+            if rest:
+                self._rbuf.push(rest)
+        if self._flowing:
+            self._check_end()
+        if self._waker is not None:
+            self._waker.set()
+
+    def _check_end(self) -> None:
+        """Schedule ``'end'`` once the peer's FIN has been reached by a consumer."""
+        if self._read_side is ReadSide.EOF and not self._rbuf and not self._pending_end_emit:
+            self._pending_end_emit = True
+            self._defer(self._emit_end)
+
+    def _emit_end(self) -> None:
+        if self._read_side is not ReadSide.EOF or self._phase is Phase.DESTROYED:
+            return
+        self._read_side = ReadSide.ENDED
+        self.emit("end")
+        if not self.allow_half_open and self._phase is Phase.OPEN:
+            self._defer(self._auto_end)
+        else:
+            self._maybe_destroy()
+
+    def _auto_end(self) -> None:
+        if self._write_side is WriteSide.OPEN:
+            self.end()
+        else:
+            self._maybe_destroy()
+
+    def _maybe_destroy(self) -> None:
+        # Node's autoDestroy: both halves done (NODE-NET F4).
+        if self._read_side is ReadSide.ENDED and self._write_side is WriteSide.FINISHED:
+            self.destroy()
+
+    def _on_step_error(self, exc: BaseException) -> None:
+        """An exception escaped a listener: log it and end this connection only."""
+        if self._phase is Phase.DESTROYED and isinstance(exc, BaseException) and exc is self._errored:
+            return  # an unhandled 'error' event re-raised its own error
+        logger.error("exception in a listener of %r", self, exc_info=exc)
+        diagnostics.publish(diagnostics.ListenerException(self, exc))
+        if self._phase is not Phase.DESTROYED:
+            self._errored = exc
+            self._error_emitted = True  # Node would have crashed; nobody else is told
+            self.destroy()
+
+    def _serve_accepted(self, server: Server) -> None:
+        """The first task of an accepted socket: Node's ``'connection'`` event."""
+        server.emit("connection", self)
+
+    # ------------------------------------------------------------------
+    # Readable
+
+    @property
+    def readable(self) -> bool:
+        """Node's ``readable``: True until ``'end'`` (or destroy)."""
+        return self._phase is not Phase.DESTROYED and self._read_side is not ReadSide.ENDED
+
+    @property
+    def readable_length(self) -> int:
+        return self._rbuf.length
+
+    @property
+    def readable_high_water_mark(self) -> int:
+        return self._rhwm
+
+    @property
+    def readable_flowing(self) -> bool | None:
+        return self._flowing
+
+    @property
+    def readable_ended(self) -> bool:
+        return self._read_side is ReadSide.ENDED
+
+    def _listener_added(self, event: Any) -> None:
+        # Node: adding a 'data' listener starts flowing unless pause() was called.
+        if event == "data" and self._flowing is None:
+            self.resume()
+
+    def set_encoding(self, encoding: str | None = "utf8") -> Socket:
+        """Node's ``setEncoding``: ``'data'`` and the helpers yield ``str``, decoded incrementally."""
+        self._decoder = decoder(encoding or "utf8")
+        self._encoding = encoding or "utf8"
+        if self._rbuf:  # what is buffered is re-read as text
+            raw = self._rbuf.take()
+            self._rbuf.push(self._decoder(raw if isinstance(raw, bytes) else raw.encode("latin-1")))
+        return self
+
+    def pause(self) -> Socket:
+        """Stop ``'data'``; reading stops once the buffer reaches the high-water mark."""
+        self._flowing = False
+        return self
+
+    def resume(self) -> Socket:
+        """Start (or restart) ``'data'``; with no ``'data'`` listener the data is discarded."""
+        self._flowing = True
+        self._reading = True
+        if self._phase is not Phase.DESTROYED:
+            self._wake()
+        return self
+
+    def is_paused(self) -> bool:
+        return self._flowing is False
+
+    def read(self, size: int | None = None) -> bytes | str | None:
+        """Node's non-blocking ``read([size])``: buffered data, or None if not enough."""
+        buf = self._rbuf
+        if size is not None and size > buf.length and self._read_side is ReadSide.OPEN:
+            self._wake()
+            return None
+        if not buf:
+            self._check_end()
+            return None
+        out = buf.take(size)
+        self._check_end()
+        self._wake()
+        return out
+
+    def unshift(self, chunk: bytes | str) -> None:
+        """Put data back at the front of the read buffer (Node's ``unshift``)."""
+        self._rbuf.unshift(chunk)
+
+    def pipe(self, dest: Any, end: bool = True, **options: Any) -> Any:
+        """Node's ``readable.pipe(dest)``: returns ``dest``; backpressure both ways."""
+        end = options.get("end", end)
+        self._pipes.append(Pipe(self, dest, bool(end)))
+        self.resume()
+        return dest
+
+    def unpipe(self, dest: Any = None) -> Socket:
+        """Stop piping into ``dest`` (all destinations when None)."""
+        for p in list(self._pipes):
+            if dest is None or p.dest is dest:
+                p.detach()
+                self._pipes.remove(p)
+        if not self._pipes and self._flowing:
+            self.pause()
+        return self
+
+    # ------------------------------------------------------------------
+    # Writable
+
+    @property
+    def writable(self) -> bool:
+        return self._phase is not Phase.DESTROYED and self._write_side is WriteSide.OPEN
+
+    @property
+    def writable_length(self) -> int:
+        return self._wlen
+
+    @property
+    def writable_high_water_mark(self) -> int:
+        return self._whwm
+
+    @property
+    def writable_need_drain(self) -> bool:
+        return self._need_drain
+
+    @property
+    def writable_ended(self) -> bool:
+        return self._write_side is not WriteSide.OPEN
+
+    @property
+    def writable_finished(self) -> bool:
+        return self._write_side is WriteSide.FINISHED
+
+    @property
+    def buffer_size(self) -> int | None:
+        """Deprecated in Node: ``writable_length`` when there is a handle, else None."""
+        return self._wlen if self._sock is not None or self._phase is Phase.CONNECTING else None
+
+    @property
+    def bytes_written(self) -> int:
+        """Bytes written so far, including those still queued (Node's rule)."""
+        return self._bytes_written
+
+    def _to_bytes(self, data: Any, encoding: str | None) -> bytes:
+        if isinstance(data, bytes):
+            return data
+        if isinstance(data, str):
+            return encoder(encoding)(data)
+        if isinstance(data, (bytearray, memoryview)):
+            return bytes(data)
+        if data is None:
+            raise make_error("ERR_STREAM_NULL_VALUES")
+        raise make_error(
+            "ERR_INVALID_ARG_TYPE",
+            "chunk",
+            "of type string or an instance of Buffer, TypedArray, or DataView",
+            data,
+        )
+
+    def write(
+        self,
+        data: bytes | bytearray | memoryview | str,
+        encoding: str | Callback | None = None,
+        callback: Callback | None = None,
+    ) -> bool:
+        """Node's ``write(data[, encoding][, callback])``: never blocks.
+
+        Sends at once what the kernel takes and queues the rest.  Returns
+        False once ``writable_length`` reaches ``writable_high_water_mark``
+        (then ``'drain'`` follows the flush).  ``callback(err)`` runs, in
+        order, once the data is handed to the kernel.
+        """
+        if callable(encoding):
+            encoding, callback = None, encoding
+        chunk = self._to_bytes(data, encoding)
+        if self._write_side is not WriteSide.OPEN or self._phase is Phase.DESTROYED:
+            return self._write_refused(callback)
+        self._bytes_written += len(chunk)
+        if self._timeout_ms:
+            self._touch()
+        if not self._wqueue and self._phase is Phase.OPEN and not self._corked:
+            try:
+                sent = self._sock.send(chunk)
+            except BlockingIOError:
+                sent = 0
+            except OSError as exc:
+                self._wqueue.append([chunk, callback])
+                self._wlen += len(chunk)
+                self.destroy(from_oserror(exc, "write"))
+                return False
+            if sent == len(chunk):
+                if callback is not None:
+                    self._defer(callback, None)
+                return True
+            chunk = chunk[sent:]
+            self._wqueue.append([chunk, callback])
+            self._wlen += len(chunk)
+            self._write_watcher().start(self._on_writable)
+        else:
+            self._wqueue.append([chunk, callback])
+            self._wlen += len(chunk)
+        if self._wlen >= self._whwm:
+            self._need_drain = True
+            return False
+        return True
+
+    def _write_refused(self, callback: Callback | None) -> bool:
+        if self._phase is Phase.DESTROYED:
+            err: BaseException = make_error("ERR_STREAM_DESTROYED", "write")
+            if callback is not None:
+                self._defer(callback, err)
+            return False
+        if self._read_side is ReadSide.ENDED and not self.allow_half_open:
+            # NODE-NET E10: the automatic end() after the peer's FIN.
+            err = system_error(
+                "EPIPE", None, message="This socket has been ended by the other party"
+            )
+            if callback is not None:
+                self._defer(callback, err)
+            self.destroy(err)
+            return False
+        # NODE-NET E9: write after our own end() destroys at once.
+        err = make_error("ERR_STREAM_WRITE_AFTER_END")
+        if callback is not None:
+            self._defer(callback, err)
+        self._fail_end_callbacks(err)
+        self.destroy(err)
+        return False
+
+    def _write_watcher(self) -> Any:
+        watcher = self._wwatch
+        if watcher is None:
+            self._wwatch = watcher = self._hub.loop.io(self._sock.fileno(), 2)
+        return watcher
+
+    def _on_writable(self) -> None:
+        # In the hub: no user code here, only I/O; events go through _defer.
+        try:
+            self._flush_queue()
+        except BaseException as exc:  # noqa: B036 - nothing may escape into the hub
+            self.destroy(exc)
+
+    def _flush_queue(self) -> None:
+        """Send what the kernel takes from the queue; finish up when it is empty."""
+        queue = self._wqueue
+        sock = self._sock
+        while queue and self._phase is Phase.OPEN:
+            try:
+                if len(queue) == 1:
+                    sent = sock.send(queue[0][0])
+                else:
+                    sent = sock.sendmsg([entry[0] for entry in queue[:512]])
+            except BlockingIOError:
+                self._write_watcher().start(self._on_writable)
+                return
+            except InterruptedError:
+                continue
+            except OSError as exc:
+                self.destroy(from_oserror(exc, "write"))
+                return
+            self._wlen -= sent
+            while sent:
+                entry = queue[0]
+                size = len(entry[0])
+                if sent >= size:
+                    queue.pop(0)
+                    sent -= size
+                    if entry[1] is not None:
+                        self._defer(entry[1], None)
+                else:
+                    entry[0] = memoryview(entry[0])[sent:]
+                    sent = 0
+        if self._phase is not Phase.OPEN:
+            return
+        if self._wwatch is not None:
+            self._wwatch.stop()
+        if self._sender is not None or self._waker is not None:
+            self._notify()
+        if self._need_drain:
+            self._need_drain = False
+            self._defer(self._emit_drain)
+        if self._write_side is WriteSide.ENDING:
+            self._shutdown_write()
+
+    def _emit_drain(self) -> None:
+        if self._phase is not Phase.DESTROYED:
+            self.emit("drain")
+
+    def cork(self) -> None:
+        """Hold writes until :meth:`uncork` (they go out together)."""
+        self._corked += 1
+
+    def uncork(self) -> None:
+        if self._corked:
+            self._corked -= 1
+            if not self._corked and self._wqueue and self._phase is Phase.OPEN:
+                self._flush_queue()
+
+    def end(
+        self,
+        data: Any = None,
+        encoding: str | Callback | None = None,
+        callback: Callback | None = None,
+    ) -> Socket:
+        """Node's ``end([data[, encoding]][, callback])``: flush, then FIN.
+
+        ``'finish'`` follows once the write side is shut; ``callback`` runs
+        just before the ``'finish'`` listeners (or gets the error).
+        """
+        if callable(data):
+            data, callback = None, data
+        elif callable(encoding):
+            encoding, callback = None, encoding
+        if data is not None:
+            self.write(data, encoding)  # type: ignore[arg-type]
+        if callback is not None:
+            if self._write_side is WriteSide.FINISHED:
+                self._defer(callback, make_error("ERR_STREAM_ALREADY_FINISHED", "end"))
+            elif self._phase is Phase.DESTROYED:
+                self._defer(callback, make_error("ERR_STREAM_DESTROYED", "end"))
+            else:
+                self._end_callbacks.append(callback)
+        if self._write_side is WriteSide.OPEN and self._phase is not Phase.DESTROYED:
+            self._write_side = WriteSide.ENDING
+            self._corked = 0
+            if self._phase is Phase.OPEN:
+                if self._wqueue:
+                    self._flush_queue()
+                else:
+                    self._shutdown_write()
+            elif self._phase is Phase.NEW:
+                self._defer(self._finish)  # nothing to shut: Node still finishes
+        return self
+
+    def _shutdown_write(self) -> None:
+        try:
+            self._sock.shutdown(_SHUT_WR)
+        except OSError as exc:
+            if exc.errno != errno.ENOTCONN:
+                self.destroy(from_oserror(exc, "shutdown"))
+                return
+        self._defer(self._finish)
+
+    def _finish(self) -> None:
+        if self._phase is Phase.DESTROYED or self._write_side is not WriteSide.ENDING:
+            return
+        self._write_side = WriteSide.FINISHED
+        callbacks, self._end_callbacks = self._end_callbacks, []
+        for cb in callbacks:
+            cb(None) if _takes_arg(cb) else cb()
+        self.emit("finish")
+        self._maybe_destroy()
+
+    def _fail_end_callbacks(self, err: BaseException) -> None:
+        callbacks, self._end_callbacks = self._end_callbacks, []
+        for cb in callbacks:
+            self._defer(cb, err)
+
+    def destroy_soon(self) -> None:
+        """Node's ``destroySoon``: end, then destroy once finished."""
+        if self._write_side is WriteSide.OPEN:
+            self.once("finish", self.destroy)
+            self.end()
+        elif self._write_side is WriteSide.FINISHED:
+            self.destroy()
+        else:
+            self.once("finish", self.destroy)
+
+    # ------------------------------------------------------------------
+    # destroy and close
+
+    @property
+    def destroyed(self) -> bool:
+        return self._phase is Phase.DESTROYED
+
+    @property
+    def errored(self) -> BaseException | None:
+        return self._errored
+
+    def destroy(self, error: BaseException | None = None) -> Socket:
+        """Node's ``destroy([error])``: close now; ``'error'`` (if given) then ``'close'``."""
+        if self._phase is Phase.DESTROYED:
+            return self
+        was = self._phase
+        self._phase = Phase.DESTROYED
+        if error is not None and self._errored is None:
+            self._errored = error
+        self._close_handle()
+        if self._server is not None:
+            self._server._connection_closed(self)
+        queued, self._wqueue = self._wqueue, []
+        self._wlen = 0
+        if error is not None and not self._error_emitted:
+            self._error_emitted = True
+            self._defer(self._emit_error, error)
+        pending_cb_err: BaseException
+        if was is Phase.CONNECTING or was is Phase.NEW and queued:
+            pending_cb_err = make_error("ERR_SOCKET_CLOSED_BEFORE_CONNECTION")
+        else:
+            pending_cb_err = self._errored or make_error("ERR_STREAM_DESTROYED", "write")
+        for _data, cb in queued:
+            if cb is not None:
+                self._defer(cb, pending_cb_err)
+        if self._end_callbacks:
+            self._fail_end_callbacks(self._errored or make_error("ERR_STREAM_DESTROYED", "end"))
+        self._defer(self._emit_close)
+        self._notify()
+        return self
+
+    def _emit_error(self, error: BaseException) -> None:
+        self.emit("error", error)
+
+    def _emit_close(self) -> None:
+        if self._close_emitted:
+            return
+        self._close_emitted = True
+        self._hold_ref(False)
+        had_error = self._errored is not None
+        diagnostics.publish(
+            diagnostics.ConnectionClosed(self, self.bytes_read, self._bytes_written, self._errored)
+        )
+        self.emit("close", had_error)
+
+    def _close_handle(self) -> None:
+        for watcher in (self._rwatch, self._wwatch):
+            if watcher is not None:
+                watcher.stop()
+                watcher.close()
+        self._rwatch = self._wwatch = None
+        if self._timer is not None:
+            self._timer.close()
+            self._timer = None
+        sock = self._sock
+        if sock is not None:
+            # Cached while open so the properties survive close (NODE-NET I3).
+            self._sock = None
+            try:
+                sock.close()
+            except OSError:
+                pass
+
+    def reset_and_destroy(self) -> Socket:
+        """Node's ``resetAndDestroy``: close with RST (SO_LINGER 0); the peer sees ECONNRESET."""
+        if self._family == _pysocket.AF_UNIX:
+            raise make_error("ERR_INVALID_HANDLE_TYPE")
+        if self._sock is None and self._phase is not Phase.CONNECTING:
+            return self.destroy(make_error("ERR_SOCKET_CLOSED"))
+        if self._phase is Phase.CONNECTING:
+            self.once("connect", self.reset_and_destroy)
+            return self
+        try:
+            self._sock.setsockopt(
+                _pysocket.SOL_SOCKET, _pysocket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
+            )
+        except OSError:
+            pass
+        return self.destroy()
+
+    def _notify(self) -> None:
+        """Wake any greenlet blocked in a helper (and the actor)."""
+        self._wake()
+
+    # ------------------------------------------------------------------
+    # timeout, options, ref
+
+    def set_timeout(self, msecs: float, callback: Callback | None = None) -> Socket:
+        """Node's ``setTimeout(msecs[, callback])``: ``'timeout'`` after ``msecs`` idle.
+
+        Fires once per idle period and does not close the socket; 0
+        disables (and removes ``callback``).  Works while connecting too.
+        """
+        msecs = validate_msecs(msecs)
+        if callback is not None and not callable(callback):
+            raise make_error("ERR_INVALID_ARG_TYPE", "callback", "of type function", callback)
+        if self._phase is Phase.DESTROYED:
+            return self
+        self._timeout_ms = msecs
+        if self._timer is not None:
+            self._timer.close()
+            self._timer = None
+        if msecs == 0:
+            if callback is not None:
+                self.remove_listener("timeout", callback)
+            return self
+        if callback is not None:
+            self.once("timeout", callback)
+        self._last_active = self._hub.loop.now()
+        self._start_timer(msecs / 1000.0)
+        return self
+
+    def _start_timer(self, seconds: float) -> None:
+        self._timer_fired = False
+        timer = self._timer
+        if timer is None:
+            self._timer = timer = self._hub.loop.timer(seconds)
+            timer.start(self._on_timer)
+        else:
+            timer.stop()
+            timer.start(self._on_timer)
+
+    def _start_timer_after(self, seconds: float) -> None:
+        if self._timer is not None:
+            self._timer.close()
+        self._timer = self._hub.loop.timer(seconds)
+        self._timer.start(self._on_timer)
+
+    def _on_timer(self) -> None:
+        # In the hub: decide, then hand the event to the actor greenlet.
+        ms = self._timeout_ms
+        if not ms or self._phase is Phase.DESTROYED:
+            return
+        idle = self._hub.loop.now() - self._last_active
+        remaining = ms / 1000.0 - idle
+        if remaining > 0.001:
+            self._start_timer_after(remaining)
+            return
+        self._timer_fired = True
+        self._defer(self._emit_timeout)
+
+    def _emit_timeout(self) -> None:
+        if self._phase is not Phase.DESTROYED and self._timeout_ms:
+            self.emit("timeout")
+
+    def _touch(self) -> None:
+        """Activity: the idle timer restarts (NODE-NET H2)."""
+        self._last_active = self._hub.loop.now()
+        if self._timer_fired and self._timeout_ms:
+            self._start_timer_after(self._timeout_ms / 1000.0)
+            self._timer_fired = False
+
+    @property
+    def timeout(self) -> float | None:
+        """The last value given to ``set_timeout`` (None until then)."""
+        return self._timeout_ms
+
+    def set_no_delay(self, no_delay: bool = True) -> Socket:
+        """``TCP_NODELAY``; stored and applied at connect when there is no handle yet."""
+        no_delay = bool(no_delay)
+        if self._no_delay != no_delay:
+            self._no_delay = no_delay
+            self._apply_options()
+        return self
+
+    def set_keep_alive(self, enable: bool = False, initial_delay: float = 0) -> Socket:
+        """``SO_KEEPALIVE``; ``initial_delay`` in ms (floored to seconds, 0: OS default)."""
+        value = (bool(enable), max(0.0, float(initial_delay or 0)))
+        if self._keep_alive != value:
+            self._keep_alive = value
+            self._apply_options()
+        return self
+
+    def ref(self) -> Socket:
+        """Let this socket keep :func:`gnet.run` blocking (the default)."""
+        self._refd = True
+        self._hold_ref(self._phase in (Phase.CONNECTING, Phase.OPEN))
+        return self
+
+    def unref(self) -> Socket:
+        """Stop this socket from keeping :func:`gnet.run` blocking."""
+        self._hold_ref(False)
+        self._refd = False
+        return self
+
+    # ------------------------------------------------------------------
+    # state and addresses
+
+    @property
+    def ready_state(self) -> str:
+        """'opening', 'open', 'readOnly', 'writeOnly' or 'closed'."""
+        return ready_state(self._phase, self._read_side, self._write_side)
+
+    @property
+    def connecting(self) -> bool:
+        return self._phase is Phase.CONNECTING
+
+    @property
+    def pending(self) -> bool:
+        """True with no handle yet, while connecting, and again after close."""
+        return self._sock is None or self._phase is Phase.CONNECTING
+
+    @property
+    def server(self) -> Server | None:
+        return self._server
+
+    @property
+    def auto_select_family_attempted_addresses(self) -> list[str] | None:
+        return self._attempted
+
+    def address(self) -> dict[str, Any]:
+        """The local end as ``{'address', 'family', 'port'}``; ``{}`` without a handle or for UNIX."""
+        sock = self._sock
+        if sock is None:
+            return {}
+        try:
+            return _addr_dict(sock.getsockname(), self._family)
+        except OSError:
+            return {}
+
+    def _remote_info(self) -> dict[str, Any]:
+        if self._remote is None and self._sock is not None and self._phase is Phase.OPEN:
+            try:
+                self._remote = _addr_dict(self._sock.getpeername(), self._family)
+            except OSError:
+                return {}
+        return self._remote or {}
+
+    @property
+    def remote_address(self) -> str | None:
+        return self._remote_info().get("address")
+
+    @property
+    def remote_port(self) -> int | None:
+        return self._remote_info().get("port")
+
+    @property
+    def remote_family(self) -> str | None:
+        return self._remote_info().get("family")
+
+    @property
+    def local_address(self) -> str | None:
+        return self.address().get("address")
+
+    @property
+    def local_port(self) -> int | None:
+        return self.address().get("port")
+
+    @property
+    def local_family(self) -> str | None:
+        return self.address().get("family")
+
+    # ------------------------------------------------------------------
+    # straight-line helpers
+
+    def _begin_read(self, what: str) -> None:
+        if self._flowing:
+            raise make_error("ERR_GNET_FLOWING", what)
+        if self._helper is not None:
+            raise make_error("ERR_GNET_CONCURRENT_IO", "a read")
+        self._helper = getcurrent()
+
+    def _wait_for_data(self, need: int, deadline: float | None) -> None:
+        """Block the calling greenlet until ``need`` units are buffered, EOF, or close."""
+        buf = self._rbuf
+        if self._in_actor():
+            # The socket's own greenlet: read the kernel here, keep events moving.
+            while buf.length < need and self._read_side is ReadSide.OPEN:
+                if self._phase is Phase.DESTROYED:
+                    raise self._closed_error()
+                if self._tasks:
+                    self._run_tasks()
+                    continue
+                if self._phase is Phase.CONNECTING:
+                    self._do_connect()
+                    continue
+                if self._phase is not Phase.OPEN:
+                    raise self._closed_error()
+                if self._read_once() is None:
+                    self._park_with_deadline(self._read_watcher(), deadline)
+        else:
+            self._need = need
+            self._helper = None  # the actor reads for us
+            try:
+                while buf.length < need and self._read_side is ReadSide.OPEN:
+                    if self._phase is Phase.DESTROYED:
+                        raise self._closed_error()
+                    self._wake()
+                    self._wait_foreign(_remaining(deadline))
+                    if deadline is not None and _now() >= deadline:
+                        raise TimeoutError("timed out")
+            finally:
+                self._need = 0
+                self._helper = getcurrent()
+        if self._phase is Phase.DESTROYED and not buf:
+            raise self._closed_error()
+
+    def _park_with_deadline(self, watcher: Any, deadline: float | None) -> None:
+        if deadline is None:
+            self._park(watcher)
+            return
+        remaining = deadline - _now()
+        if remaining <= 0:
+            raise TimeoutError("timed out")
+        with gevent.Timeout(remaining, TimeoutError("timed out")):
+            self._park(watcher)
+
+    def _closed_error(self) -> BaseException:
+        if self._errored is not None and not isinstance(self._errored, NodeError):
+            return self._errored
+        return make_error("ERR_SOCKET_CLOSED")
+
+    def _consumed(self) -> None:
+        """After a helper took data: maybe 'end', maybe read more."""
+        self._check_end()
+        if self._read_side is ReadSide.OPEN and self._rbuf.length < self._rhwm:
+            if not self._in_actor():
+                self._wake()
+
+    def recv(self, max_bytes: int = 65536, *, timeout: float | None = None) -> bytes | str:
+        """Block until data is available; return at most ``max_bytes`` (b'' at end of stream)."""
+        self._begin_read("recv")
+        try:
+            buf = self._rbuf
+            if not buf:
+                if self._in_actor() and self._phase is Phase.OPEN and not self._tasks:
+                    # Fast path of a straight-line handler: straight to the kernel.
+                    self._read_once()
+                if not buf:
+                    self._wait_for_data(1, _deadline(timeout))
+            if not buf:
+                self._check_end()
+                return "" if self._decoder is not None else b""
+            out = buf.popleft() if len(buf._chunks[0]) <= max_bytes else buf.take(max_bytes)
+            if buf:
+                pass
+            elif self._read_side is not ReadSide.OPEN:
+                self._check_end()
+            return out
+        finally:
+            self._helper = None
+            self._consumed()
+
+    def recv_exactly(self, n: int, *, timeout: float | None = None) -> bytes | str:
+        """Exactly ``n`` units; ``IncompleteReadError`` (with ``.partial``) at end of stream."""
+        self._begin_read("recv_exactly")
+        try:
+            self._wait_for_data(n, _deadline(timeout))
+            if self._rbuf.length < n:
+                partial = self._rbuf.take()
+                raise IncompleteReadError(partial, n)
+            return self._rbuf.take(n)
+        finally:
+            self._helper = None
+            self._consumed()
+
+    def recv_until(
+        self,
+        separator: bytes | str = b"\n",
+        *,
+        limit: int = 65536,
+        timeout: float | None = None,
+    ) -> bytes | str:
+        """Up to and including ``separator``.
+
+        ``LimitOverrunError`` if it is not within ``limit`` units (the data
+        stays buffered); ``IncompleteReadError`` at end of stream.
+        """
+        if self._decoder is not None and isinstance(separator, bytes):
+            separator = separator.decode(self._encoding or "utf8")
+        elif self._decoder is None and isinstance(separator, str):
+            separator = separator.encode()
+        self._begin_read("recv_until")
+        try:
+            deadline = _deadline(timeout)
+            buf = self._rbuf
+            while True:
+                end = buf.find(separator, limit)
+                if end >= 0:
+                    if end > limit:
+                        raise LimitOverrunError("separator found, but chunk is longer than limit", end)
+                    return buf.take(end)
+                if buf.length > limit:
+                    raise LimitOverrunError("separator not found within limit", buf.length)
+                if self._read_side is not ReadSide.OPEN:
+                    raise IncompleteReadError(buf.take(), None)
+                self._wait_for_data(buf.length + 1, deadline)
+        finally:
+            self._helper = None
+            self._consumed()
+
+    def readline(self, *, limit: int = 65536, timeout: float | None = None) -> bytes | str:
+        """Like a file's ``readline``: a line with its ``\\n``, the rest at end, then empty."""
+        try:
+            return self.recv_until("\n" if self._decoder else b"\n", limit=limit, timeout=timeout)
+        except IncompleteReadError as exc:
+            return exc.partial
+
+    def __iter__(self) -> Iterator[bytes | str]:
+        """Chunks until end of stream."""
+        while True:
+            chunk = self.recv()
+            if not chunk:
+                return
+            yield chunk
+
+    def sendall(self, data: bytes | bytearray | memoryview | str, *, timeout: float | None = None) -> None:
+        """Write ``data`` and block until it is handed to the kernel; raise the socket's error."""
+        if self._sender is not None:
+            raise make_error("ERR_GNET_CONCURRENT_IO", "sendall")
+        if self._phase is Phase.DESTROYED:
+            raise self._closed_error()
+        self.write(data)
+        if not self._wqueue and self._phase is not Phase.DESTROYED:
+            return
+        self._sender = getcurrent()
+        deadline = _deadline(timeout)
+        try:
+            while self._wqueue and self._phase is not Phase.DESTROYED:
+                if self._in_actor():
+                    if self._tasks:
+                        self._run_tasks()
+                        continue
+                    if self._phase is Phase.CONNECTING:
+                        self._do_connect()
+                        continue
+                    self._park_with_deadline(None, deadline)
+                else:
+                    self._wait_foreign(_remaining(deadline))
+                    if deadline is not None and _now() >= deadline:
+                        raise TimeoutError("timed out")
+            if self._phase is Phase.DESTROYED:
+                raise self._closed_error()
+        finally:
+            self._sender = None
+
+    def makefile(self, mode: str = "rb", buffering: int | None = None, **kwargs: Any) -> Any:
+        """A file object over the socket, for legacy code (``'rb'``, ``'wb'``, ``'rwb'``, text)."""
+        from ._file import make_file
+
+        return make_file(self, mode, buffering, **kwargs)
+
+    def __enter__(self) -> Socket:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        if exc is None:
+            self.end()
+        else:
+            self.destroy(exc if isinstance(exc, Exception) else None)
+
+
+# ----------------------------------------------------------------------
+# helpers
+
+
+class _Cancelled(Exception):
+    """The socket was destroyed while connecting: stop quietly (NODE-NET C16)."""
+
+
+class _AttemptTimeout(Exception):
+    """One Happy Eyeballs attempt ran out of time."""
+
+
+def _writable_now(sock: Any) -> bool:
+    try:
+        sock.getpeername()
+        return True
+    except OSError:
+        return False
+
+
+def _interleave(addresses: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Node's Happy Eyeballs order: families alternate, starting with the first result's."""
+    first = addresses[0][1]
+    same = [a for a in addresses if a[1] == first]
+    other = [a for a in addresses if a[1] != first]
+    out: list[tuple[str, int]] = []
+    for i in range(max(len(same), len(other))):
+        if i < len(same):
+            out.append(same[i])
+        if i < len(other):
+            out.append(other[i])
+    return out
+
+
+def _call_custom_lookup(lookup: Callable[..., Any], host: str, family: int) -> list[tuple[str, int]]:
+    """Call a Node-style ``lookup(host, options, callback)`` and wait for its answer."""
+    result = gevent.event.AsyncResult()
+
+    def callback(err: Any, address: Any = None, fam: Any = None) -> None:
+        if err:
+            result.set_exception(err if isinstance(err, BaseException) else OSError(str(err)))
+        elif isinstance(address, list):
+            result.set([(a["address"], a["family"]) if isinstance(a, dict) else tuple(a) for a in address])
+        else:
+            result.set([(address, fam)])
+
+    lookup(host, {"family": family, "all": True}, callback)
+    value: list[tuple[str, int]] = result.get()
+    return value
+
+
+def _takes_arg(fn: Callable[..., Any]) -> bool:
+    """Whether a Node-style callback accepts the ``err`` argument."""
+    import inspect
+
+    try:
+        inspect.signature(fn).bind(None)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+def _now() -> float:
+    return float(gevent.get_hub().loop.now())
+
+
+def _deadline(timeout: float | None) -> float | None:
+    return None if timeout is None else _now() + timeout
+
+
+def _remaining(deadline: float | None) -> float | None:
+    return None if deadline is None else max(0.0, deadline - _now())
+
+
+# ----------------------------------------------------------------------
+# module functions
+
+
+def connect(*args: Any, **kwargs: Any) -> Socket:
+    """Node's ``net.connect(...)``/``createConnection``: a new Socket, connecting.
+
+    Forms: ``(port, host='localhost', connect_listener=None)``, ``(path,
+    connect_listener=None)``, ``(options, connect_listener=None)``.
+    """
+    options, callback = normalize_connect_args(args, dict(kwargs))
+    sock = Socket({k: options[k] for k in ("allow_half_open", "high_water_mark") if k in options})
+    return sock.connect(options, callback) if callback else sock.connect(options)
+
+
+create_connection = connect
+
+
+def open_connection(*args: Any, timeout: float | None = None, **kwargs: Any) -> Socket:
+    """Blocking connect: return a connected Socket or raise the connect error.
+
+    Same forms as :func:`connect`; ``timeout`` in seconds covers the whole
+    connect (the socket is destroyed and ``TimeoutError`` raised).
+    """
+    args, _ = split_callback(args, None)
+    sock = connect(*args, **kwargs)
+    result = gevent.event.AsyncResult()
+    sock.once("connect", lambda: result.set(None))
+    sock.once("error", result.set_exception)
+    sock.once("close", lambda had_error: result.set(None) if not had_error else None)
+    try:
+        result.get(timeout=timeout)
+    except gevent.Timeout:
+        sock.destroy()
+        raise TimeoutError(f"connect timed out after {timeout} s") from None
+    except BaseException:
+        sock.destroy()
+        raise
+    if sock.destroyed:
+        raise make_error("ERR_SOCKET_CLOSED")
+    return sock

@@ -1,0 +1,104 @@
+"""Shared fixtures: servers on port 0, UNIX paths under tmp_path, and the leak check.
+
+Every test runs under ``no_leaks`` (autouse): it fails a test that leaves
+file descriptors or live greenlets behind.  Sockets close asynchronously,
+so it waits (by yielding to the hub, bounded) for them to settle first.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import gevent
+import pytest
+from greenlet import greenlet
+
+import gnet
+
+NODE = shutil.which("node")
+
+
+def _open_fds() -> set[int]:
+    return {int(fd) for fd in os.listdir("/proc/self/fd")}
+
+
+def _live_greenlets() -> list[greenlet]:
+    hub = gevent.get_hub()
+    return [
+        g
+        for g in gc.get_objects()
+        if isinstance(g, greenlet) and g and g is not hub and g.parent is not None
+    ]
+
+
+@pytest.fixture(autouse=True)
+def no_leaks(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail the test if it leaks file descriptors or greenlets."""
+    before_fds = _open_fds()
+    before_greenlets = set(map(id, _live_greenlets()))
+    yield
+    if request.node.get_closest_marker("allow_leaks"):
+        return
+    deadline = 2.0
+    leaked_fds: set[int] = set()
+    leaked: list[greenlet] = []
+    for _ in range(200):
+        gevent.sleep(deadline / 200)
+        leaked_fds = _open_fds() - before_fds
+        leaked = [g for g in _live_greenlets() if id(g) not in before_greenlets]
+        if not leaked_fds and not leaked:
+            return
+    details = {fd: _describe_fd(fd) for fd in leaked_fds}
+    pytest.fail(f"leaked file descriptors {details} and greenlets {leaked!r}")
+
+
+def _describe_fd(fd: int) -> str:
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return "?"
+
+
+@pytest.fixture
+def server_factory() -> Iterator[Callable[..., gnet.Server]]:
+    """``server_factory(listener, **options)``: a gnet server listening on 127.0.0.1:0.
+
+    Every server made is closed (and its connections destroyed) at teardown.
+    """
+    servers: list[gnet.Server] = []
+
+    def make(listener: Any = None, *, path: str | None = None, **options: Any) -> gnet.Server:
+        server = gnet.create_server(options, listener)
+        if path is not None:
+            server.listen(path)
+        else:
+            server.listen(0, "127.0.0.1")
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        for conn in list(server._sockets):
+            conn.destroy()
+        if server.listening:
+            server.close()
+
+
+def port_of(server: gnet.Server) -> int:
+    address = server.address()
+    assert isinstance(address, dict)
+    return int(address["port"])
+
+
+@pytest.fixture
+def sock_path(tmp_path: Any) -> str:
+    """A UNIX socket path in this test's tmp_path."""
+    return str(tmp_path / "gnet.sock")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "allow_leaks: skip the fd/greenlet leak check")
