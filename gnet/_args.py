@@ -10,19 +10,18 @@ for bad input.  Nothing else in gnet parses call forms.
 
 from __future__ import annotations
 
+import inspect
 import math
-import re
 from collections.abc import Callable
 from typing import Any
 
 from ._aliases import normalize_options
-from .addresses import is_ip
+from .addresses import is_ip, js_string_to_number, validate_port
 from .errors import make_error
 
 __all__ = [
-    "js_number",
+    "node_callback",
     "is_pipe_name",
-    "validate_port",
     "validate_msecs",
     "split_callback",
     "normalize_connect_args",
@@ -30,56 +29,27 @@ __all__ = [
     "reject_object_mode",
 ]
 
-_RADIX = re.compile(r"0([xXoObB])([0-9a-fA-F]+)\Z")
-_RADIX_BASES = {"x": 16, "o": 8, "b": 2}
+def node_callback(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` as a callback that Node calls with an optional ``err``.
 
-
-def js_number(value: Any) -> float:
-    """JavaScript's ``Number(value)`` for the types a port can arrive as."""
-    if isinstance(value, bool):
-        return float(value)
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            return 0.0
-        m = _RADIX.match(text)
-        if m:
-            try:
-                return float(int(m.group(2), _RADIX_BASES[m.group(1).lower()]))
-            except ValueError:
-                return math.nan
-        if "_" in text or text.lower().lstrip("+-") in ("inf", "nan", "infinity"):
-            return math.inf if text.lstrip("+-") == "Infinity" else math.nan
-        try:
-            return float(text)
-        except ValueError:
-            return math.nan
-    return math.nan
+    Node's write, end and close callbacks get ``(err)``; Python callers
+    often pass a function of no arguments.  Decided once, when the callback
+    is registered, so calling it later costs nothing extra.
+    """
+    try:
+        inspect.signature(fn).bind(None)
+    except TypeError:
+        return lambda err=None: fn()
+    except ValueError:  # no signature (some builtins): assume Node's shape
+        pass
+    return fn
 
 
 def is_pipe_name(value: Any) -> bool:
     """Node's ``isPipeName``: a string that is not a non-negative number is a path."""
-    return isinstance(value, str) and not js_number(value) >= 0
-
-
-def validate_port(value: Any, name: str = "Port", allow_zero: bool = True) -> int:
-    """Node's ``validatePort``: an integer 0..65535 as a number or numeric string."""
-    ok = isinstance(value, (int, float, str)) and not isinstance(value, bool)
-    if ok and isinstance(value, str) and not value.strip():
-        ok = False
-    number = js_number(value) if ok else math.nan
-    if (
-        not ok
-        or not math.isfinite(number)
-        or number != int(number)
-        or number > 0xFFFF
-        or number < 0
-        or (number == 0 and not allow_zero)
-    ):
-        raise make_error("ERR_SOCKET_BAD_PORT", name, value, allow_zero)
-    return int(number)
+    if not isinstance(value, str) or not value.strip():
+        return False
+    return not js_string_to_number(value) >= 0
 
 
 def validate_msecs(value: Any, name: str = "msecs") -> float:

@@ -77,6 +77,6 @@ def make_file(
         buffered = io.BufferedWriter(raw, buffering)
     if binary:
         return buffered
-    text = io.TextIOWrapper(buffered, encoding, errors, newline, line_buffering=writing)
+    text = io.TextIOWrapper(buffered, encoding, errors, newline, line_buffering=writing)  # type: ignore[type-var]
     text.mode = mode  # type: ignore[misc]
     return text

@@ -176,11 +176,11 @@ _JS_RADIX_LITERAL = re.compile(r"0(?:[xX][0-9a-fA-F]+|[oO][0-7]+|[bB][01]+)")
 _JS_RADIXES: Final = {"x": 16, "o": 8, "b": 2}
 
 
-def _js_string_to_number(text: str) -> int | float:
-    """JavaScript's ``Number(text)`` (``NaN`` for text that is not a number)."""
+def js_string_to_number(text: str) -> int | float:
+    """JavaScript's ``Number(text)`` for a non-blank ``text`` (``NaN`` when it
+    is not a number).
+    """
     text = text.strip(_JS_WHITESPACE)
-    if not text:
-        return 0
     if _JS_RADIX_LITERAL.fullmatch(text):
         return int(text[2:], _JS_RADIXES[text[1].lower()])
     if _JS_DECIMAL.fullmatch(text):
@@ -188,17 +188,26 @@ def _js_string_to_number(text: str) -> int | float:
     return float("nan")
 
 
-def _validate_port(port: object, name: str) -> int:
-    """Node's ``validatePort``: an integer 0..65535, or a string Number() reads as one."""
+def validate_port(port: object, name: str = "Port", allow_zero: bool = True) -> int:
+    """Node's ``validatePort``: an integer 0..65535, or a string Number() reads as one.
+
+    The one port check of gnet: ``listen()``, ``connect()`` and
+    ``SocketAddress`` all use it.
+    """
     number: int | float | None = None
     if isinstance(port, (int, float)) and not isinstance(port, bool):
         number = port
     elif isinstance(port, str) and port.strip(_JS_WHITESPACE):
-        number = _js_string_to_number(port)
+        number = js_string_to_number(port)
     # The range test comes first: it also rejects NaN, and float() of a huge
     # int would overflow.
-    if number is None or not 0 <= number <= 0xFFFF or not float(number).is_integer():
-        raise make_error("ERR_SOCKET_BAD_PORT", name, port)
+    if (
+        number is None
+        or not 0 <= number <= 0xFFFF
+        or not float(number).is_integer()
+        or (number == 0 and not allow_zero)
+    ):
+        raise make_error("ERR_SOCKET_BAD_PORT", name, port, allow_zero)
     return int(number)
 
 
@@ -314,6 +323,11 @@ def _url_ipv4_host(host: str) -> _IP | None:
 
 
 def _parse_host_and_port(text: str) -> tuple[_IP, int] | None:
+    """The IP and port of the URL ``'http://' + text``, if its host is an IP.
+
+    The port is the one written, even 80: Node reads it from the text
+    because a URL drops its scheme's default port.
+    """
     rest = text.rstrip(_C0_CONTROL_OR_SPACE).translate(_DROP_TAB_AND_NEWLINE).lstrip("/\\")
     end = _AUTHORITY_END.search(rest)
     authority = rest if end is None else rest[: end.start()]
@@ -376,9 +390,7 @@ class SocketAddress:
         if options is not None and not isinstance(options, Mapping):
             raise make_error("ERR_INVALID_ARG_TYPE", "options", "of type object", options)
         given = {
-            key: value
-            for key, value in normalize_options(options).items()
-            if value is not None
+            key: value for key, value in normalize_options(options).items() if value is not None
         }
         given.update(
             (key, value)
@@ -394,7 +406,7 @@ class SocketAddress:
         text = _validate_string(
             given.get("address", "127.0.0.1" if version == 4 else "::"), "options.address"
         )
-        self._port = _validate_port(given.get("port", 0), "options.port")
+        self._port = validate_port(given.get("port", 0), "options.port")
         label = _validate_integer(given.get("flowlabel", 0), "options.flowlabel", 0, 0xFFFFF)
         self._flowlabel = label if version == 6 else 0
         self._ip: _IP = (version, _address_of(text, version))
@@ -448,9 +460,10 @@ class SocketAddress:
         ``'http://' + input``, so URL rules apply: ``'user@'`` is skipped,
         ``'256'`` is 0.0.1.0, ``'0x7f.1'`` is 127.0.0.1, a path after the port
         is ignored, and host names are rejected.  The port is the one
-        written, 80 included (Node before v24 lost an explicit 80 to the
-        URL's default-port rule).  Non-ASCII hosts are mapped with NFKC, which
-        covers the UTS #46 cases that can spell an IPv4 address.
+        written, 80 included, as in current Node (its first releases of
+        ``parse`` lost an explicit 80 to the URL's default-port rule).
+        Non-ASCII hosts are mapped with NFKC, which covers the UTS #46 cases
+        that can spell an IPv4 address.
         """
         parsed = _parse_host_and_port(_validate_string(input, "input"))
         if parsed is None:
@@ -483,9 +496,6 @@ class _Rule:
 
     key: tuple[object, ...]
 
-    def matches(self, version: int, wide: int) -> bool:
-        raise NotImplementedError
-
     def text(self) -> str:
         raise NotImplementedError
 
@@ -497,9 +507,6 @@ class _AddressRule(_Rule):
         self.key = ("address", ip)
         self.ip = ip
         self.wide = _wide(ip)
-
-    def matches(self, version: int, wide: int) -> bool:
-        return wide == self.wide
 
     def text(self) -> str:
         return f"Address: IPv{self.ip[0]} {_ntop(self.ip)}"
@@ -584,12 +591,36 @@ def _ip_argument(address: object, family: object, name: str) -> _IP:
     return version, _address_of(text, version)
 
 
-def _string_list(value: object, name: str) -> list[str]:
+def _validate_list(value: object, name: str) -> Sequence[Any]:
     if not isinstance(value, (list, tuple)):
         raise make_error("ERR_INVALID_ARG_TYPE", name, "an instance of Array", value)
-    for item in value:
-        _validate_string(item, name)
-    return list(value)
+    return value
+
+
+def _range_rule(start: str | SocketAddress, end: str | SocketAddress, family: str) -> _RangeRule:
+    start_ip = _ip_argument(start, family, "start")
+    rule = _RangeRule(start_ip, _ip_argument(end, family, "end"))
+    if rule.is_reversed():
+        raise make_error(
+            "ERR_INVALID_ARG_VALUE",
+            "start",
+            SocketAddress._from_ip(start_ip),
+            "must come before end",
+        )
+    return rule
+
+
+def _subnet_rule(net: str | SocketAddress, prefix: int, family: str) -> _SubnetRule:
+    ip = _ip_argument(net, family, "network")
+    return _SubnetRule(ip, _validate_integer(prefix, "prefix", 0, _PREFIX_MAX[ip[0]]))
+
+
+def _cidr_rule(cidr: object) -> _SubnetRule:
+    match = _CIDR.fullmatch(_validate_string(cidr, "cidr"))
+    if match is None:
+        raise make_error("ERR_INVALID_ARG_VALUE", "cidr", cidr, "must be in CIDR notation")
+    network, prefix = match.groups()
+    return _subnet_rule(network, int(prefix), "ipv6" if ":" in network else "ipv4")
 
 
 @with_camel_aliases
@@ -629,7 +660,8 @@ class BlockList:
 
     def __init__(self) -> None:
         self._rules: list[_Rule] = []  # oldest first; Node lists newest first
-        self._index: tuple[frozenset[int], tuple[_Rule, ...]] | None = None
+        # Built by check() after a change: the address rules as a set, the rest.
+        self._index: tuple[frozenset[int], tuple[_RangeRule | _SubnetRule, ...]] | None = None
 
     @staticmethod
     def is_block_list(value: object) -> bool:
@@ -646,29 +678,16 @@ class BlockList:
         """Node's ``blockList.addAddress(address[, type])``: block one address."""
         self._add([_AddressRule(_ip_argument(address, type, "address"))])
 
-    def add_addresses(
-        self, addresses: Sequence[str | SocketAddress], type: str = "ipv4"
-    ) -> None:
+    def add_addresses(self, addresses: Sequence[str | SocketAddress], type: str = "ipv4") -> None:
         """Node's ``blockList.addAddresses(addresses[, type])`` (v26.8): block each
         address of a list.  Every one is checked before any is added.
         """
-        if not isinstance(addresses, (list, tuple)):
-            raise make_error("ERR_INVALID_ARG_TYPE", "addresses", "an instance of Array", addresses)
-        self._add([_AddressRule(_ip_argument(a, type, "address")) for a in addresses])
-
-    def _range_rule(
-        self, start: str | SocketAddress, end: str | SocketAddress, family: str
-    ) -> _RangeRule:
-        start_ip = _ip_argument(start, family, "start")
-        rule = _RangeRule(start_ip, _ip_argument(end, family, "end"))
-        if rule.is_reversed():
-            raise make_error(
-                "ERR_INVALID_ARG_VALUE",
-                "start",
-                SocketAddress._from_ip(start_ip),
-                "must come before end",
-            )
-        return rule
+        self._add(
+            [
+                _AddressRule(_ip_argument(address, type, "address"))
+                for address in _validate_list(addresses, "addresses")
+            ]
+        )
 
     def add_range(
         self, start: str | SocketAddress, end: str | SocketAddress, type: str = "ipv4"
@@ -676,38 +695,27 @@ class BlockList:
         """Node's ``blockList.addRange(start, end[, type])``: block ``start`` to
         ``end``, both included.
         """
-        self._add([self._range_rule(start, end, type)])
-
-    def _subnet_rule(self, net: str | SocketAddress, prefix: int, family: str) -> _SubnetRule:
-        ip = _ip_argument(net, family, "network")
-        return _SubnetRule(ip, _validate_integer(prefix, "prefix", 0, _PREFIX_MAX[ip[0]]))
+        self._add([_range_rule(start, end, type)])
 
     def add_subnet(self, net: str | SocketAddress, prefix: int, type: str = "ipv4") -> None:
         """Node's ``blockList.addSubnet(net, prefix[, type])``: block a network.
 
         ``net`` need not be the network's first address; the rule shows it as given.
         """
-        self._add([self._subnet_rule(net, prefix, type)])
-
-    def _cidr_rule(self, cidr: object) -> _SubnetRule:
-        match = _CIDR.fullmatch(_validate_string(cidr, "cidr"))
-        if match is None:
-            raise make_error("ERR_INVALID_ARG_VALUE", "cidr", cidr, "must be in CIDR notation")
-        network, prefix = match.groups()
-        return self._subnet_rule(network, int(prefix), "ipv6" if ":" in network else "ipv4")
+        self._add([_subnet_rule(net, prefix, type)])
 
     def add_cidr(self, cidr: str) -> None:
         """Node's ``blockList.addCIDR(cidr)`` (v26.8): ``add_subnet`` from
         ``'10.0.0.0/8'`` or ``'2001:db8::/32'``; the family is IPv6 when the
         address has a ``':'``.
         """
-        self._add([self._cidr_rule(cidr)])
+        self._add([_cidr_rule(cidr)])
 
     def add_cidrs(self, cidrs: Sequence[str]) -> None:
         """Node's ``blockList.addCIDRs(cidrs)`` (v26.8): :meth:`add_cidr` for each
         item; every one is checked before any is added.
         """
-        self._add([self._cidr_rule(cidr) for cidr in _string_list(cidrs, "cidrs")])
+        self._add([_cidr_rule(cidr) for cidr in _validate_list(cidrs, "cidrs")])
 
     # -- removing
 
@@ -729,19 +737,19 @@ class BlockList:
         """Node's ``blockList.removeRange(start, end[, type])`` (v26.8): removes
         the rules :meth:`add_range` made for exactly this range.
         """
-        self._remove(self._range_rule(start, end, type).key)
+        self._remove(_range_rule(start, end, type).key)
 
     def remove_subnet(self, net: str | SocketAddress, prefix: int, type: str = "ipv4") -> None:
         """Node's ``blockList.removeSubnet(net, prefix[, type])`` (v26.8): removes
         the rules :meth:`add_subnet` made with this address and prefix.
         """
-        self._remove(self._subnet_rule(net, prefix, type).key)
+        self._remove(_subnet_rule(net, prefix, type).key)
 
     def remove_cidr(self, cidr: str) -> None:
         """Node's ``blockList.removeCIDR(cidr)`` (v26.8): :meth:`remove_subnet`
         for a CIDR string.
         """
-        self._remove(self._cidr_rule(cidr).key)
+        self._remove(_cidr_rule(cidr).key)
 
     def clear(self) -> None:
         """Node's ``blockList.clear()`` (v26.8): remove every rule."""
@@ -769,7 +777,7 @@ class BlockList:
         if self._index is None:
             self._index = (
                 frozenset(r.wide for r in self._rules if isinstance(r, _AddressRule)),
-                tuple(r for r in self._rules if not isinstance(r, _AddressRule)),
+                tuple(r for r in self._rules if isinstance(r, (_RangeRule, _SubnetRule))),
             )
         addresses, others = self._index
         return wide in addresses or any(rule.matches(version, wide) for rule in others)

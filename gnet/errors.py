@@ -176,6 +176,7 @@ NODE_ERRORS: dict[str, tuple[type[NodeError], Callable[..., str]]] = {
     ),
     "ERR_SERVER_NOT_RUNNING": (Error, _fixed("Server is not running.")),
     "ERR_SOCKET_CLOSED": (Error, _fixed("Socket is closed")),
+    "ERR_INVALID_ADDRESS": (Error, _fixed("Invalid socket address")),
     "ERR_SOCKET_CLOSED_BEFORE_CONNECTION": (
         Error,
         _fixed("Socket closed before the connection was established"),
@@ -397,7 +398,7 @@ def aggregate_error(errors: Sequence[BaseException]) -> AggregateError:
         _aggregate_classes[base] = cls
     message = "; ".join(str(e) for e in errors)
     if isinstance(first, OSError):
-        err: AggregateError = cls(first.errno or 0, message)  # type: ignore[call-arg]
+        err: AggregateError = cls(first.errno or 0, message)
         err._message = message  # type: ignore[attr-defined]
         for field in ("syscall", "address", "port"):
             setattr(err, field, getattr(first, field, None))

@@ -230,7 +230,7 @@ class ReadBuffer:
             else:
                 acc = first if isinstance(first, bytearray) else bytearray(first)
                 while chunks:
-                    acc += chunks.popleft()  # type: ignore[operator]
+                    acc += chunks.popleft()  # type: ignore[arg-type]
                 chunks.append(acc)  # type: ignore[arg-type]
         if not self._chunks:
             return -1

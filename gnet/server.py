@@ -15,6 +15,7 @@ arrive later as events.  Accept errors such as EMFILE back off and retry.
 
 from __future__ import annotations
 
+import _socket
 import errno
 import os
 import socket as _pysocket
@@ -22,12 +23,11 @@ import stat
 from collections.abc import Callable
 from typing import Any
 
-import _socket
 import gevent
 
 from . import diagnostics
 from ._aliases import normalize_options, with_camel_aliases
-from ._args import normalize_listen_args, validate_msecs
+from ._args import node_callback, normalize_listen_args, validate_msecs
 from .addresses import is_ip
 from .errors import from_oserror, make_error, system_error
 from .loop import Actor, logger
@@ -383,9 +383,10 @@ class Server(Actor):
         if callable(callback):
             if self._lsock is None:
                 err = make_error("ERR_SERVER_NOT_RUNNING")
-                self.once("close", lambda: callback(err))
+                cb = node_callback(callback)
+                self.once("close", lambda: cb(err))
             else:
-                self.once("close", lambda: _call_optional_err(callback))
+                self.once("close", node_callback(callback))
         self._closing = True
         self._listen_id += 1  # a pending host lookup must not bind any more
         self._stop_listening()
@@ -440,16 +441,6 @@ class Server(Actor):
     def __exit__(self, *exc: Any) -> None:
         if self._lsock is not None:
             self.close()
-
-
-def _call_optional_err(callback: Callable[..., Any]) -> None:
-    """Node calls close's callback with no argument on success; Python callbacks may want one."""
-    try:
-        callback()
-    except TypeError as exc:
-        if "argument" not in str(exc):
-            raise
-        callback(None)
 
 
 def _drop_data(sock: Any) -> dict[str, Any] | None:

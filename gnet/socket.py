@@ -26,19 +26,25 @@ side and the write side.
 
 from __future__ import annotations
 
+import _socket
 import errno
 import socket as _pysocket
 import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-import _socket
 import gevent
 from greenlet import getcurrent
 
 from . import diagnostics
 from ._aliases import normalize_options, with_camel_aliases
-from ._args import normalize_connect_args, reject_object_mode, split_callback, validate_msecs
+from ._args import (
+    node_callback,
+    normalize_connect_args,
+    reject_object_mode,
+    split_callback,
+    validate_msecs,
+)
 from .addresses import is_ip
 from .errors import (
     IncompleteReadError,
@@ -61,8 +67,8 @@ __all__ = ["Socket", "connect", "create_connection", "open_connection"]
 DEFAULT_HIGH_WATER_MARK = 16384  # Node v20's default for both directions
 DEFAULT_ATTEMPT_TIMEOUT = 250.0  # ms; Node v20's autoSelectFamilyAttemptTimeout
 _RECV_SIZE = 65536
-_EAGAIN = (errno.EAGAIN, errno.EWOULDBLOCK)
 _SHUT_WR = _pysocket.SHUT_WR
+_PEER_GONE = frozenset({"ECONNRESET", "EPIPE", "ETIMEDOUT", "ECONNABORTED"})
 
 Callback = Callable[..., Any]
 
@@ -111,7 +117,7 @@ class Socket(Actor):
         super().__init__()
         if isinstance(options, int) and not isinstance(options, bool):
             options = {"fd": options}  # Node's legacy new Socket(fd)
-        opts = normalize_options(options)
+        opts = normalize_options(options if isinstance(options, dict) else None)
         opts.update(normalize_options(kwargs))
         reject_object_mode(opts)
         self._sock: Any = None
@@ -545,8 +551,13 @@ class Socket(Actor):
 
     def _on_step_error(self, exc: BaseException) -> None:
         """An exception escaped a listener: log it and end this connection only."""
-        if self._phase is Phase.DESTROYED and isinstance(exc, BaseException) and exc is self._errored:
-            return  # an unhandled 'error' event re-raised its own error
+        if self._phase is Phase.DESTROYED and exc is self._errored:
+            # An 'error' event nobody listened to (Node would crash).  A
+            # peer going away is routine for a server: not worth a warning.
+            peer_gone = getattr(exc, "code", None) in _PEER_GONE
+            log = logger.debug if peer_gone else logger.warning
+            log("unhandled 'error' event on %r: %s", self, exc)
+            return
         logger.error("exception in a listener of %r", self, exc_info=exc)
         diagnostics.publish(diagnostics.ListenerException(self, exc))
         if self._phase is not Phase.DESTROYED:
@@ -715,6 +726,8 @@ class Socket(Actor):
         """
         if callable(encoding):
             encoding, callback = None, encoding
+        if callback is not None:
+            callback = node_callback(callback)
         chunk = self._to_bytes(data, encoding)
         if self._write_side is not WriteSide.OPEN or self._phase is Phase.DESTROYED:
             return self._write_refused(callback)
@@ -794,7 +807,9 @@ class Socket(Actor):
                 else:
                     sent = sock.sendmsg([entry[0] for entry in queue[:512]])
             except BlockingIOError:
-                self._write_watcher().start(self._on_writable)
+                watcher = self._write_watcher()
+                if not watcher.active:
+                    watcher.start(self._on_writable)
                 return
             except InterruptedError:
                 continue
@@ -855,8 +870,9 @@ class Socket(Actor):
         elif callable(encoding):
             encoding, callback = None, encoding
         if data is not None:
-            self.write(data, encoding)  # type: ignore[arg-type]
+            self.write(data, encoding)
         if callback is not None:
+            callback = node_callback(callback)
             if self._write_side is WriteSide.FINISHED:
                 self._defer(callback, make_error("ERR_STREAM_ALREADY_FINISHED", "end"))
             elif self._phase is Phase.DESTROYED:
@@ -890,7 +906,7 @@ class Socket(Actor):
         self._write_side = WriteSide.FINISHED
         callbacks, self._end_callbacks = self._end_callbacks, []
         for cb in callbacks:
-            cb(None) if _takes_arg(cb) else cb()
+            cb(None)
         self.emit("finish")
         self._maybe_destroy()
 
@@ -1252,12 +1268,7 @@ class Socket(Actor):
             if not buf:
                 self._check_end()
                 return "" if self._decoder is not None else b""
-            out = buf.popleft() if len(buf._chunks[0]) <= max_bytes else buf.take(max_bytes)
-            if buf:
-                pass
-            elif self._read_side is not ReadSide.OPEN:
-                self._check_end()
-            return out
+            return buf.take(max_bytes)
         finally:
             self._helper = None
             self._consumed()
@@ -1332,25 +1343,23 @@ class Socket(Actor):
         if self._phase is Phase.DESTROYED:
             raise self._closed_error()
         self.write(data)
-        if not self._wqueue and self._phase is not Phase.DESTROYED:
+        if not self._wqueue and not self.destroyed:
             return
         self._sender = getcurrent()
         deadline = _deadline(timeout)
         try:
-            while self._wqueue and self._phase is not Phase.DESTROYED:
-                if self._in_actor():
-                    if self._tasks:
-                        self._run_tasks()
-                        continue
-                    if self._phase is Phase.CONNECTING:
-                        self._do_connect()
-                        continue
-                    self._park_with_deadline(None, deadline)
-                else:
+            while self._wqueue and not self.destroyed:
+                if not self._in_actor():
                     self._wait_foreign(_remaining(deadline))
                     if deadline is not None and _now() >= deadline:
                         raise TimeoutError("timed out")
-            if self._phase is Phase.DESTROYED:
+                elif self._tasks:
+                    self._run_tasks()
+                elif self.connecting:
+                    self._do_connect()
+                else:
+                    self._park_with_deadline(None, deadline)
+            if self.destroyed:
                 raise self._closed_error()
         finally:
             self._sender = None
@@ -1420,17 +1429,6 @@ def _call_custom_lookup(lookup: Callable[..., Any], host: str, family: int) -> l
     lookup(host, {"family": family, "all": True}, callback)
     value: list[tuple[str, int]] = result.get()
     return value
-
-
-def _takes_arg(fn: Callable[..., Any]) -> bool:
-    """Whether a Node-style callback accepts the ``err`` argument."""
-    import inspect
-
-    try:
-        inspect.signature(fn).bind(None)
-        return True
-    except (TypeError, ValueError):
-        return False
 
 
 def _now() -> float:
