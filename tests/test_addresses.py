@@ -484,15 +484,11 @@ def test_blocklist_add_range_rejects_a_non_string_start_or_end(value: Any) -> No
 
 @pytest.mark.parametrize("value", NON_STRINGS)
 def test_blocklist_add_range_rejects_a_non_string_type(value: Any) -> None:
-    raises_code(
-        "ERR_INVALID_ARG_TYPE", lambda: BlockList().add_range("1.1.1.1", "1.1.1.2", value)
-    )
+    raises_code("ERR_INVALID_ARG_TYPE", lambda: BlockList().add_range("1.1.1.1", "1.1.1.2", value))
 
 
 def test_blocklist_add_range_rejects_an_unknown_type() -> None:
-    raises_code(
-        "ERR_INVALID_ARG_VALUE", lambda: BlockList().add_range("1.1.1.1", "1.1.1.2", "foo")
-    )
+    raises_code("ERR_INVALID_ARG_VALUE", lambda: BlockList().add_range("1.1.1.1", "1.1.1.2", "foo"))
 
 
 def _check_addresses(block_list: BlockList) -> None:
@@ -518,9 +514,7 @@ def test_blocklist_addresses() -> None:
 def test_blocklist_addresses_as_socket_addresses() -> None:
     block_list = BlockList()
     sa1 = SocketAddress({"address": "1.1.1.1"})
-    sa2 = SocketAddress(
-        {"address": "8592:757c:efae:4e45:fb5d:d62a:0d00:8e17", "family": "ipv6"}
-    )
+    sa2 = SocketAddress({"address": "8592:757c:efae:4e45:fb5d:d62a:0d00:8e17", "family": "ipv6"})
     sa3 = SocketAddress({"address": "1.1.1.2"})
     block_list.add_address(sa1)
     block_list.add_address(sa2)
@@ -763,7 +757,8 @@ def test_blocklist_add_subnet_prefix_type_message() -> None:
 
 
 def test_blocklist_add_subnet_rejects_a_fractional_prefix() -> None:
-    err = raises_code("ERR_OUT_OF_RANGE", lambda: BlockList().add_subnet("1.1.1.1", 1.5))
+    prefix: Any = 1.5
+    err = raises_code("ERR_OUT_OF_RANGE", lambda: BlockList().add_subnet("1.1.1.1", prefix))
     assert isinstance(err, ValueError)
     assert "an integer" in str(err)
 
