@@ -68,6 +68,11 @@ DEFAULT_HIGH_WATER_MARK = 16384  # Node v20's default for both directions
 DEFAULT_ATTEMPT_TIMEOUT = 250.0  # ms; Node v20's autoSelectFamilyAttemptTimeout
 _RECV_SIZE = 65536
 _SHUT_WR = _pysocket.SHUT_WR
+# Hot-path constants (a global lookup instead of an enum attribute lookup).
+_OPEN = Phase.OPEN
+_DESTROYED = Phase.DESTROYED
+_READ_OPEN = ReadSide.OPEN
+_WRITE_OPEN = WriteSide.OPEN
 _PEER_GONE = frozenset({"ECONNRESET", "EPIPE", "ETIMEDOUT", "ECONNABORTED"})
 
 Callback = Callable[..., Any]
@@ -110,7 +115,7 @@ class Socket(Actor):
         "bytes_read", "_bytes_written", "_timeout_ms", "_timer", "_last_active",
         "_timer_fired", "_remote", "_connect_options", "_pipes", "_helper",
         "_sender", "_need", "_no_delay", "_keep_alive", "_pending_end_emit",
-        "_attempted", "_close_emitted",
+        "_attempted", "_close_emitted", "_drained",
     )  # fmt: skip
 
     def __init__(self, options: dict[str, Any] | int | None = None, **kwargs: Any) -> None:
@@ -160,6 +165,7 @@ class Socket(Actor):
         self._pending_end_emit = False
         self._attempted: list[str] | None = None
         self._close_emitted = False
+        self._drained = True  # the last read emptied the kernel's buffer: wait before reading
         fd = opts.get("fd")
         if fd is not None:
             if isinstance(fd, bool) or not isinstance(fd, int):
@@ -449,18 +455,86 @@ class Socket(Actor):
             self._run_tasks()
             return
         phase = self._phase
-        if phase is Phase.OPEN:
-            if self._flowing and self._rbuf:
+        if phase is _OPEN:
+            if self._flowing and self._rbuf.length:
                 self._flow_buffered()
+            elif self._flowing and self._read_side is _READ_OPEN and self._helper is None:
+                self._pump()
             elif self._wants_read():
-                if self._read_once() is None:
-                    self._park(self._read_watcher())
+                self._read_or_wait()
             else:
                 self._park()
         elif phase is Phase.CONNECTING:
             self._do_connect()
         elif not self._tasks:
             self._park()
+
+    def _pump(self) -> None:
+        """The flowing read loop: ``recv`` and emit ``'data'`` until something changes.
+
+        The hot path of a Node-style server, kept in one frame: after a
+        short read (the kernel had no more) it waits for readability rather
+        than trying a ``recv`` that would only raise EAGAIN.
+        """
+        sock = self._sock
+        view = _recv_buffer.view
+        size = len(view)
+        emit = self.emit
+        watcher = self._read_watcher()
+        switch = getcurrent().switch
+        hub_switch = self._hub.switch
+        while True:
+            if self._drained:
+                # Parked only while the watcher is started, so only it, or
+                # _wake() through _resume(), can switch back here.
+                self._parked = True
+                watcher.start(switch)
+                try:
+                    hub_switch()
+                finally:
+                    self._parked = False
+                    watcher.stop()
+                if self._tasks or not self._flowing or self._phase is not _OPEN:
+                    return
+            try:
+                n = sock.recv_into(view)
+            except BlockingIOError:
+                self._drained = True
+                continue
+            except InterruptedError:
+                continue
+            except OSError as exc:
+                self.destroy(from_oserror(exc, "read"))
+                return
+            if n == 0:
+                self._on_eof()
+                return
+            self._drained = n < size
+            self.bytes_read += n
+            if self._timeout_ms:
+                self._touch()
+            chunk: Any = view[:n].tobytes()
+            if self._decoder is not None:
+                chunk = self._decoder(chunk)
+                if not chunk:
+                    continue
+            emit("data", chunk)
+            if (
+                self._tasks
+                or not self._flowing
+                or self._phase is not _OPEN
+                or self._helper is not None
+                or self._rbuf.length
+            ):
+                return
+
+    def _read_or_wait(self, deadline: float | None = None) -> None:
+        """One read into the buffer, or (when the kernel was drained) one wait for data."""
+        if self._drained:
+            self._park_with_deadline(self._read_watcher(), deadline)
+            self._drained = False  # readable now, or woken for another reason
+        elif self._read_once() is None:
+            self._drained = True
 
     def _read_watcher(self) -> Any:
         watcher = self._rwatch
@@ -490,6 +564,7 @@ class Socket(Actor):
         if n == 0:
             self._on_eof()
             return True
+        self._drained = n < len(view)
         self.bytes_read += n
         if self._timeout_ms:
             self._touch()
@@ -728,13 +803,13 @@ class Socket(Actor):
             encoding, callback = None, encoding
         if callback is not None:
             callback = node_callback(callback)
-        chunk = self._to_bytes(data, encoding)
-        if self._write_side is not WriteSide.OPEN or self._phase is Phase.DESTROYED:
+        chunk = data if type(data) is bytes else self._to_bytes(data, encoding)
+        if self._write_side is not _WRITE_OPEN or self._phase is _DESTROYED:
             return self._write_refused(callback)
         self._bytes_written += len(chunk)
         if self._timeout_ms:
             self._touch()
-        if not self._wqueue and self._phase is Phase.OPEN and not self._corked:
+        if not self._wqueue and self._phase is _OPEN and not self._corked:
             try:
                 sent = self._sock.send(chunk)
             except BlockingIOError:
@@ -1213,8 +1288,7 @@ class Socket(Actor):
                     continue
                 if self._phase is not Phase.OPEN:
                     raise self._closed_error()
-                if self._read_once() is None:
-                    self._park_with_deadline(self._read_watcher(), deadline)
+                self._read_or_wait(deadline)
         else:
             self._need = need
             self._helper = None  # the actor reads for us
@@ -1259,12 +1333,8 @@ class Socket(Actor):
         self._begin_read("recv")
         try:
             buf = self._rbuf
-            if not buf:
-                if self._in_actor() and self._phase is Phase.OPEN and not self._tasks:
-                    # Fast path of a straight-line handler: straight to the kernel.
-                    self._read_once()
-                if not buf:
-                    self._wait_for_data(1, _deadline(timeout))
+            if not buf.length:
+                self._wait_for_data(1, None if timeout is None else _deadline(timeout))
             if not buf:
                 self._check_end()
                 return "" if self._decoder is not None else b""
@@ -1343,7 +1413,7 @@ class Socket(Actor):
         if self._phase is Phase.DESTROYED:
             raise self._closed_error()
         self.write(data)
-        if not self._wqueue and not self.destroyed:
+        if not self._wqueue and self._phase is not _DESTROYED:
             return
         self._sender = getcurrent()
         deadline = _deadline(timeout)
