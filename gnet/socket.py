@@ -73,6 +73,7 @@ _OPEN = Phase.OPEN
 _DESTROYED = Phase.DESTROYED
 _READ_OPEN = ReadSide.OPEN
 _WRITE_OPEN = WriteSide.OPEN
+_READ_BURST = 16  # full reads in a row before a flowing socket yields to the hub
 _PEER_GONE = frozenset({"ECONNRESET", "EPIPE", "ETIMEDOUT", "ECONNABORTED"})
 
 Callback = Callable[..., Any]
@@ -305,6 +306,8 @@ class Socket(Actor):
         self._sock = sock
         self._family = sock.family
         self._phase = Phase.OPEN
+        if self._flowing is False:
+            self._reading = False  # Node reads nothing from a socket paused before connect
         self._apply_options()
         diagnostics.publish(diagnostics.ClientConnected(self))
         self.emit("connect")
@@ -319,10 +322,13 @@ class Socket(Actor):
         sock = _socket.socket(_pysocket.AF_UNIX, _pysocket.SOCK_STREAM)
         try:
             self._attempt(sock, path, None)
-        except BaseException as exc:
+        except OSError as exc:
             sock.close()
-            if isinstance(exc, OSError) and not isinstance(exc, NodeError):
-                raise from_oserror(exc, "connect", path) from None
+            err = from_oserror(exc, "connect", path)
+            self.emit("connectionAttemptFailed", path, None, None, err)
+            raise err from None
+        except BaseException:
+            sock.close()
             raise
         return sock
 
@@ -483,8 +489,10 @@ class Socket(Actor):
         watcher = self._read_watcher()
         switch = getcurrent().switch
         hub_switch = self._hub.switch
+        burst = 0
         while True:
             if self._drained:
+                burst = 0
                 # Parked only while the watcher is started, so only it, or
                 # _wake() through _resume(), can switch back here.
                 self._parked = True
@@ -509,7 +517,12 @@ class Socket(Actor):
             if n == 0:
                 self._on_eof()
                 return
-            self._drained = n < size
+            burst += 1
+            # A full read means more is waiting, but reading on without
+            # yielding would starve this socket's own write flush (a
+            # 'data' -> write() echo grows its queue without bound) and the
+            # other connections: Node's loop, too, alternates.
+            self._drained = n < size or burst >= _READ_BURST or self._wlen > 0
             self.bytes_read += n
             if self._timeout_ms:
                 self._touch()
@@ -836,19 +849,22 @@ class Socket(Actor):
         return True
 
     def _write_refused(self, callback: Callback | None) -> bool:
-        if self._phase is Phase.DESTROYED:
-            err: BaseException = make_error("ERR_STREAM_DESTROYED", "write")
-            if callback is not None:
-                self._defer(callback, err)
-            return False
         if self._read_side is ReadSide.ENDED and not self.allow_half_open:
-            # NODE-NET E10: the automatic end() after the peer's FIN.
-            err = system_error(
+            # Node v20's writeAfterFIN (NODE-NET E10): once the automatic
+            # end() after the peer's FIN has run, a write gets EPIPE in its
+            # callback and destroys the socket with it; on a socket already
+            # destroyed (its 'close' still pending) that adds no 'error'.
+            err: BaseException = system_error(
                 "EPIPE", None, message="This socket has been ended by the other party"
             )
             if callback is not None:
                 self._defer(callback, err)
             self.destroy(err)
+            return False
+        if self._phase is Phase.DESTROYED:
+            err = make_error("ERR_STREAM_DESTROYED", "write")
+            if callback is not None:
+                self._defer(callback, err)
             return False
         # NODE-NET E9: write after our own end() destroys at once.
         err = make_error("ERR_STREAM_WRITE_AFTER_END")
@@ -1019,6 +1035,7 @@ class Socket(Actor):
         self._phase = Phase.DESTROYED
         if error is not None and self._errored is None:
             self._errored = error
+        had_handle = self._sock is not None
         self._close_handle()
         if self._server is not None:
             self._server._connection_closed(self)
@@ -1027,24 +1044,36 @@ class Socket(Actor):
         if error is not None and not self._error_emitted:
             self._error_emitted = True
             self._defer(self._emit_error, error)
-        pending_cb_err: BaseException
         if was is Phase.CONNECTING or was is Phase.NEW and queued:
-            pending_cb_err = make_error("ERR_SOCKET_CLOSED_BEFORE_CONNECTION")
+            # Node registers these as 'close' listeners at write time.
+            after_close: BaseException | None = make_error("ERR_SOCKET_CLOSED_BEFORE_CONNECTION")
         else:
-            pending_cb_err = self._errored or make_error("ERR_STREAM_DESTROYED", "write")
-        for _data, cb in queued:
-            if cb is not None:
-                self._defer(cb, pending_cb_err)
+            after_close = None
+            err = self._errored or make_error("ERR_STREAM_DESTROYED", "write")
+            for _data, cb in queued:
+                if cb is not None:
+                    self._defer(cb, err)
         if self._end_callbacks:
             self._fail_end_callbacks(self._errored or make_error("ERR_STREAM_DESTROYED", "end"))
-        self._defer(self._emit_close)
+        callbacks = [cb for _data, cb in queued if cb is not None] if after_close else []
+        if had_handle:
+            # Node emits 'close' from the handle's close callback, a loop turn
+            # later: what was scheduled meanwhile (a spawn, a 0 s timer) runs first.
+            timer = self._hub.loop.timer(0)
+            timer.start(self._defer, self._emit_close, timer, callbacks, after_close)
+        else:
+            self._defer(self._emit_close, None, callbacks, after_close)
         self._notify()
         return self
 
     def _emit_error(self, error: BaseException) -> None:
         self.emit("error", error)
 
-    def _emit_close(self) -> None:
+    def _emit_close(
+        self, timer: Any, callbacks: list[Callback], error: BaseException | None
+    ) -> None:
+        if timer is not None:
+            timer.close()
         if self._close_emitted:
             return
         self._close_emitted = True
@@ -1054,6 +1083,8 @@ class Socket(Actor):
             diagnostics.ConnectionClosed(self, self.bytes_read, self._bytes_written, self._errored)
         )
         self.emit("close", had_error)
+        for cb in callbacks:
+            cb(error)
 
     def _close_handle(self) -> None:
         for watcher in (self._rwatch, self._wwatch):
