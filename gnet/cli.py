@@ -29,10 +29,6 @@ import gevent
 import gevent.event
 import gevent.os
 
-# gnet resolves host names with gevent.socket.getaddrinfo but does not import
-# gevent.socket itself; importing it here keeps `--host localhost` working.
-import gevent.socket  # noqa: F401
-
 import gnet
 
 __all__ = ["main"]
@@ -130,6 +126,25 @@ def peer_name(sock: gnet.Socket) -> str:
     return _host_port(host, port) if host is not None else "unix"
 
 
+def pipe(src: gnet.Socket, dest: gnet.Socket) -> None:
+    """``src.pipe(dest)``, with a workaround for a gnet bug that stalls it at the end.
+
+    When ``src`` is paused by backpressure and the peer's FIN arrives with
+    nothing buffered, gnet's ``resume()`` on ``'drain'`` never emits ``'end'``
+    (so ``dest`` is never ended).  ``read(0)`` on an empty buffer makes gnet
+    look for the end again; with data buffered, flowing delivers it and the
+    end follows by itself.
+    """
+
+    def look_for_end() -> None:
+        if src.readable_length == 0 and not src.destroyed:
+            src.read(0)
+
+    src.pipe(dest)
+    # Registered after pipe()'s own 'drain' listener, so it runs after the resume.
+    dest.on("drain", look_for_end)
+
+
 def describe_error(err: BaseException) -> str:
     """One line for an error, with Node's code when the message lacks it."""
     text = str(err) or type(err).__name__
@@ -167,7 +182,7 @@ class _Stopper:
             log.info("%s: shutting down", name)
             self.outcome.set(None)
         elif not self.forced.is_set():
-            log.warning("%s again: closing every connection now", name)
+            log.warning("%s: stopping now, closing every connection", name)
             self.forced.set()
 
 
@@ -225,10 +240,12 @@ def cmd_echo(args: argparse.Namespace) -> int:
         log.info("client connected (%s)", peer)
         sock.on("end", lambda: log.info("client disconnected (%s)", peer))
         # A peer's reset must cost only its own connection, and say so.
-        sock.on("error", lambda err: log.warning("%s: %s", peer, describe_error(err)))
+        sock.on(
+            "error", lambda err: log.warning("client error (%s): %s", peer, describe_error(err))
+        )
         sock.on("close", lambda _had_error: connections.discard(sock))
         sock.write("hello\r\n")
-        sock.pipe(sock)
+        pipe(sock, sock)
 
     server = gnet.create_server(on_connection)
     with _Stopper() as stopper:
@@ -468,8 +485,8 @@ class _Proxy:
         self.pairs.add(pair)
         self.drained.clear()
         log.debug("%s: connected, forwarding to %s", pair.peer, self.target)
-        client.pipe(target)
-        target.pipe(client)
+        pipe(client, target)
+        pipe(target, client)
 
     def finished(self, pair: _Pair) -> None:
         self.pairs.discard(pair)
@@ -513,6 +530,9 @@ def cmd_proxy(args: argparse.Namespace) -> int:
         if proxy.pairs:
             log.warning("closing %d unfinished connection(s)", len(proxy.pairs))
             for pair in list(proxy.pairs):
+                log.debug(
+                    "%s: unfinished: client %r, target %r", pair.peer, pair.client, pair.target
+                )
                 pair.destroy()
             proxy.drained.wait(2.0)
     print(proxy.totals(), flush=True)

@@ -25,7 +25,7 @@ def _block_until(emitter: EventEmitter, done: Callable[[], bool], signal: Event,
     if isinstance(emitter, Actor) and emitter._in_actor():
         with gevent.Timeout(timeout, TimeoutError(f"no event within {timeout} s")):
             while not done():
-                emitter._step()
+                emitter._step(once=True)
         return
     if not signal.wait(timeout) and not done():
         raise TimeoutError(f"no event within {timeout} s")

@@ -144,12 +144,13 @@ class ReadBuffer:
     a separator while data trickles in never rescan.
     """
 
-    __slots__ = ("_chunks", "length", "_scanned")
+    __slots__ = ("_chunks", "length", "_scanned", "empty")
 
     def __init__(self) -> None:
         self._chunks: deque[Chunk] = deque()
         self.length = 0
-        self._scanned = 0  # bytes from the front known not to start a match
+        self._scanned = 0  # units from the front known not to start a match
+        self.empty: Chunk = b""  # what an empty take() returns
 
     def __len__(self) -> int:
         return self.length
@@ -179,7 +180,7 @@ class ReadBuffer:
         """Up to ``n`` units (all of it when ``n`` is None), joined."""
         chunks = self._chunks
         if not chunks:
-            return b""
+            return self.empty
         if n is None or n >= self.length:
             if len(chunks) == 1:
                 out = chunks.pop()

@@ -138,8 +138,12 @@ class Actor(EventEmitter):
     def _in_actor(self) -> bool:
         return self._actor is not None and getcurrent() is self._actor
 
-    def _step(self) -> None:
-        """One unit of work in the actor greenlet; parks when there is none."""
+    def _step(self, once: bool = False) -> None:
+        """One unit of work in the actor greenlet; parks when there is none.
+
+        ``once``: the caller (a blocking wait in the actor greenlet) wants
+        control back after each delivered event.
+        """
         if self._tasks:
             self._run_tasks()
 
@@ -149,13 +153,22 @@ class Actor(EventEmitter):
     def _on_step_error(self, exc: BaseException) -> None:
         logger.error("unhandled exception in %r", self, exc_info=exc)
 
-    def _wait_foreign(self, timeout: float | None) -> None:
-        """In a greenlet other than the actor: wait for the next state change."""
+    def _wait_foreign(self, timeout: float | None, readable_fd: int | None = None) -> None:
+        """In a greenlet other than the actor: wait for the next state change
+        (or, given ``readable_fd``, for that descriptor to become readable)."""
         waker = self._waker
         if waker is None:
             self._waker = waker = Event()
         waker.clear()
-        waker.wait(timeout)
+        if readable_fd is None:
+            waker.wait(timeout)
+            return
+        watcher = self._hub.loop.io(readable_fd, 1)
+        watcher.start(waker.set)
+        try:
+            waker.wait(timeout)
+        finally:
+            watcher.close()
 
     # -- keeping run() alive -------------------------------------------------
 

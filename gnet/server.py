@@ -24,6 +24,8 @@ from collections.abc import Callable
 from typing import Any
 
 import gevent
+import gevent.event
+import gevent.socket
 
 from . import diagnostics
 from ._aliases import normalize_options, with_camel_aliases
@@ -277,7 +279,7 @@ class Server(Actor):
     def _has_work(self) -> bool:
         return self._lsock is not None
 
-    def _step(self) -> None:
+    def _step(self, once: bool = False) -> None:
         if self._tasks:
             self._run_tasks()
             return

@@ -34,6 +34,8 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import gevent
+import gevent.event
+import gevent.socket
 from greenlet import getcurrent
 
 from . import diagnostics
@@ -115,7 +117,7 @@ class Socket(Actor):
         "_end_callbacks", "_rwatch", "_wwatch", "_errored", "_error_emitted",
         "bytes_read", "_bytes_written", "_timeout_ms", "_timer", "_last_active",
         "_timer_fired", "_remote", "_connect_options", "_pipes", "_helper",
-        "_sender", "_need", "_no_delay", "_keep_alive", "_pending_end_emit",
+        "_sender", "_no_delay", "_keep_alive", "_pending_end_emit",
         "_attempted", "_close_emitted", "_drained",
     )  # fmt: skip
 
@@ -158,9 +160,8 @@ class Socket(Actor):
         self._remote: dict[str, Any] | None = None
         self._connect_options: dict[str, Any] | None = None
         self._pipes: list[Pipe] = []
-        self._helper: Any = None  # the greenlet blocked in a read helper
+        self._helper: Any = None  # the greenlet in a read helper: at most one
         self._sender: Any = None  # the greenlet blocked in sendall
-        self._need = 0  # units a foreign read helper waits for
         self._no_delay: bool | None = None
         self._keep_alive: tuple[bool, float] | None = None
         self._pending_end_emit = False
@@ -281,7 +282,9 @@ class Socket(Actor):
         self.bytes_read = 0
         self._bytes_written = 0
         self._remote = None
+        empty = self._rbuf.empty
         self._rbuf = ReadBuffer()
+        self._rbuf.empty = empty
         self._flowing = None if not self.listener_count("data") else True
         self._pending_end_emit = False
         self._attempted = None
@@ -312,6 +315,7 @@ class Socket(Actor):
         diagnostics.publish(diagnostics.ClientConnected(self))
         self.emit("connect")
         self.emit("ready")
+        self._notify()  # helpers blocked in other greenlets while connecting
         if self._phase is Phase.OPEN:
             self._flush_queue()
             if self._write_side is WriteSide.ENDING and not self._wqueue:
@@ -456,7 +460,7 @@ class Socket(Actor):
             self._phase is Phase.DESTROYED and self._close_emitted
         )
 
-    def _step(self) -> None:
+    def _step(self, once: bool = False) -> None:
         if self._tasks:
             self._run_tasks()
             return
@@ -464,8 +468,8 @@ class Socket(Actor):
         if phase is _OPEN:
             if self._flowing and self._rbuf.length:
                 self._flow_buffered()
-            elif self._flowing and self._read_side is _READ_OPEN and self._helper is None:
-                self._pump()
+            elif self._flowing and self._read_side is _READ_OPEN:
+                self._pump(once)
             elif self._wants_read():
                 self._read_or_wait()
             else:
@@ -475,8 +479,9 @@ class Socket(Actor):
         elif not self._tasks:
             self._park()
 
-    def _pump(self) -> None:
-        """The flowing read loop: ``recv`` and emit ``'data'`` until something changes.
+    def _pump(self, once: bool = False) -> None:
+        """The flowing read loop: ``recv`` and emit ``'data'`` until something changes
+        (or, with ``once``, until one chunk has been emitted).
 
         The hot path of a Node-style server, kept in one frame: after a
         short read (the kernel had no more) it waits for readability rather
@@ -536,8 +541,8 @@ class Socket(Actor):
                 self._tasks
                 or not self._flowing
                 or self._phase is not _OPEN
-                or self._helper is not None
                 or self._rbuf.length
+                or once
             ):
                 return
 
@@ -556,11 +561,11 @@ class Socket(Actor):
         return watcher
 
     def _wants_read(self) -> bool:
-        if self._read_side is not ReadSide.OPEN or self._helper is not None:
+        if self._read_side is not ReadSide.OPEN:
             return False
         if self._flowing:
             return True
-        return self._reading and self._rbuf.length < max(self._rhwm, self._need)
+        return self._reading and self._rbuf.length < self._rhwm
 
     def _read_once(self) -> bool | None:
         """One ``recv``: True if it made progress, None on EAGAIN."""
@@ -690,6 +695,7 @@ class Socket(Actor):
         """Node's ``setEncoding``: ``'data'`` and the helpers yield ``str``, decoded incrementally."""
         self._decoder = decoder(encoding or "utf8")
         self._encoding = encoding or "utf8"
+        self._rbuf.empty = ""
         if self._rbuf:  # what is buffered is re-read as text
             raw = self._rbuf.take()
             self._rbuf.push(self._decoder(raw if isinstance(raw, bytes) else raw.encode("latin-1")))
@@ -1321,19 +1327,20 @@ class Socket(Actor):
                     raise self._closed_error()
                 self._read_or_wait(deadline)
         else:
-            self._need = need
-            self._helper = None  # the actor reads for us
-            try:
-                while buf.length < need and self._read_side is ReadSide.OPEN:
-                    if self._phase is Phase.DESTROYED:
-                        raise self._closed_error()
-                    self._wake()
+            # Another greenlet: read the kernel here too.  The actor may read
+            # as well; both append to the one buffer in order, and greenlets
+            # cannot interleave inside a recv, so nothing is lost or reordered.
+            while buf.length < need and self._read_side is ReadSide.OPEN:
+                if self._phase is Phase.DESTROYED:
+                    raise self._closed_error()
+                if self._phase is Phase.OPEN:
+                    if self._read_once() is not None:
+                        continue
+                    self._wait_foreign(_remaining(deadline), self._sock.fileno())
+                else:
                     self._wait_foreign(_remaining(deadline))
-                    if deadline is not None and _now() >= deadline:
-                        raise TimeoutError("timed out")
-            finally:
-                self._need = 0
-                self._helper = getcurrent()
+                if deadline is not None and _now() >= deadline:
+                    raise TimeoutError("timed out")
         if self._phase is Phase.DESTROYED and not buf:
             raise self._closed_error()
 
