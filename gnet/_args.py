@@ -30,19 +30,30 @@ __all__ = [
 ]
 
 def node_callback(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``fn`` as a callback that Node calls with an optional ``err``.
+    """``fn`` as a callback that gnet calls as ``cb(err)``, ``err`` None on success.
 
-    Node's write, end and close callbacks get ``(err)``; Python callers
-    often pass a function of no arguments.  Decided once, when the callback
-    is registered, so calling it later costs nothing extra.
+    Node calls write, end and close callbacks with an error or with nothing;
+    Python callers pass ``def cb(err)``, ``def cb()`` or ``def cb(*args)``.
+    On success ``fn`` gets no argument when it can take none (as in Node),
+    else ``None``.  Decided once, when the callback is registered.
     """
+    takes_err = _can_call(fn, None)
+    takes_nothing = _can_call(fn)
+    if takes_err and takes_nothing:
+        return lambda err=None: fn() if err is None else fn(err)
+    if takes_err:
+        return fn
+    return lambda err=None: fn()
+
+
+def _can_call(fn: Callable[..., Any], *args: Any) -> bool:
     try:
-        inspect.signature(fn).bind(None)
+        inspect.signature(fn).bind(*args)
     except TypeError:
-        return lambda err=None: fn()
+        return False
     except ValueError:  # no signature (some builtins): assume Node's shape
-        pass
-    return fn
+        return bool(args)
+    return True
 
 
 def is_pipe_name(value: Any) -> bool:
@@ -214,7 +225,7 @@ def normalize_listen_args(
             options["port"] = 0
         elif isinstance(port, bool) or not isinstance(port, (int, float, str)):
             raise make_error(
-                "ERR_INVALID_ARG_VALUE", "options", options, 'must have the property "port" or "path"'
+                "ERR_INVALID_ARG_VALUE", "options", options
             )
         else:
             options["port"] = validate_port(port, "options.port")
@@ -226,9 +237,11 @@ def normalize_listen_args(
     path = options.get("path")
     if isinstance(path, str) and path:
         return options, callback
+    received = first if first is not None else options
+    if "path" in options:  # Node: a bad value is "invalid", a missing key is named
+        raise make_error("ERR_INVALID_ARG_VALUE", "options", received)
     raise make_error(
-        "ERR_INVALID_ARG_VALUE", "options", first if first is not None else options,
-        'must have the property "port" or "path"',
+        "ERR_INVALID_ARG_VALUE", "options", received, 'must have the property "port" or "path"'
     )
 
 

@@ -15,6 +15,7 @@ stdout.  Errors are one line on stderr and a non-zero exit status.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import logging
 import os
 import signal
@@ -22,8 +23,9 @@ import stat
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar, cast
 
 import gevent
 import gevent.event
@@ -34,6 +36,7 @@ import gnet
 __all__ = ["main"]
 
 log = logging.getLogger("gnet.cli")
+_T = TypeVar("_T")
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8124
@@ -298,7 +301,7 @@ class _Stdin:
         elif stat.S_ISREG(mode) or stat.S_ISBLK(mode):
             self._read = lambda: os.read(fd, _CHUNK)
         else:
-            self._read = lambda: bytes(gevent.os.tp_read(fd, _CHUNK))
+            self._read = lambda: _in_thread(os.read, fd, _CHUNK)
 
     def read(self) -> bytes:
         """Up to 64 KiB; ``b''`` at end of input."""
@@ -314,23 +317,36 @@ class _Stdin:
 
 
 def _get_fl(fd: int) -> int:
-    import fcntl
-
     return fcntl.fcntl(fd, fcntl.F_GETFL)
 
 
 def _set_fl(fd: int, flags: int) -> None:
-    import fcntl
-
     fcntl.fcntl(fd, fcntl.F_SETFL, flags)
 
 
 def _write_stdout(fd: int, data: bytes) -> None:
-    """Write all of ``data`` in gevent's thread pool: a full pipe blocks a thread, not the hub."""
+    """Write all of ``data`` in a thread: a full pipe blocks a thread, not the hub."""
     view = memoryview(data)
     while view:
-        written = int(gevent.os.tp_write(fd, view))
-        view = view[written:]
+        view = view[_in_thread(os.write, fd, view) :]
+
+
+def _in_thread(func: Callable[..., _T], *args: Any) -> _T:
+    """``func(*args)`` in gevent's thread pool; an OSError is raised here, in the caller.
+
+    (gevent's own tp_read/tp_write would also print the error's traceback.)
+    """
+
+    def call() -> tuple[_T | None, OSError | None]:
+        try:
+            return func(*args), None
+        except OSError as exc:
+            return None, exc
+
+    result, error = gevent.get_hub().threadpool.apply(call)
+    if error is not None:
+        raise error
+    return cast(_T, result)
 
 
 def _pump_stdin(stdin: _Stdin, sock: gnet.Socket) -> None:
@@ -375,16 +391,22 @@ def cmd_cat(args: argparse.Namespace) -> int:
     out_fd = sys.stdout.fileno() if sys.stdout is not None else 1
     sender = gevent.spawn(_pump_stdin, stdin, sock)
     try:
-        try:
-            for chunk in _received(sock):
+        chunks = _received(sock)
+        while True:
+            try:
+                chunk = next(chunks, None)
+            except Exception as exc:  # the socket's error, raised by recv()
+                raise CommandError(describe_error(failures[0] if failures else exc)) from None
+            if chunk is None:
+                log.debug("peer ended")
+                return 0
+            try:
                 _write_stdout(out_fd, chunk if isinstance(chunk, bytes) else chunk.encode())
-        except BrokenPipeError:
-            log.debug("stdout closed")  # `gnet cat ... | head`: the reader has had enough
-            return 0
-        except OSError as exc:
-            raise CommandError(describe_error(failures[0] if failures else exc)) from None
-        log.debug("peer ended")
-        return 0
+            except BrokenPipeError:
+                log.debug("stdout closed")  # `gnet cat ... | head`: the reader has had enough
+                return 0
+            except OSError as exc:
+                raise CommandError(f"stdout: {exc}") from None
     finally:
         sender.kill()
         stdin.close()
@@ -512,6 +534,9 @@ class _Proxy:
 def cmd_proxy(args: argparse.Namespace) -> int:
     listen = parse_endpoint(args.listen)
     target = parse_endpoint(args.target)
+    if target.port is not None and not 0 < target.port < 65536:
+        # Checked now: in the connection listener it would fail every client.
+        raise CommandError(f"invalid target port {target.port}: expected 1 to 65535")
     proxy = _Proxy(target)
     # allow_half_open: a client's FIN must reach the target (and back) as a
     # FIN, not end the whole connection; each socket closes once both
@@ -628,15 +653,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _setup_logging(prog: str, verbosity: int) -> None:
+@contextmanager
+def _logging_to_stderr(prog: str, verbosity: int) -> Iterator[None]:
+    """Log records (gnet's too) to stderr for the command's duration.
+
+    Undone afterwards, so that ``main()`` called in-process (from tests or
+    another program) leaves the caller's logging as it was.
+    """
     handler = logging.StreamHandler(sys.stderr)
     if verbosity:
         handler.setFormatter(logging.Formatter(f"{prog}: %(levelname)s %(name)s: %(message)s"))
     else:
         handler.setFormatter(logging.Formatter(f"{prog}: %(message)s"))
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    old_level = root.level
+    root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbosity else logging.INFO)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -644,12 +681,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     prog = f"gnet {args.command}"
-    _setup_logging(prog, args.verbose)
     func: Callable[[argparse.Namespace], int] = args.func
-    try:
-        return func(args)
-    except CommandError as exc:
-        print(f"{prog}: {exc}", file=sys.stderr, flush=True)
-        return 1
-    except KeyboardInterrupt:
-        return _EXIT_INTERRUPTED
+    with _logging_to_stderr(prog, args.verbose):
+        try:
+            return func(args)
+        except CommandError as exc:
+            print(f"{prog}: {exc}", file=sys.stderr, flush=True)
+            return 1
+        except KeyboardInterrupt:
+            return _EXIT_INTERRUPTED

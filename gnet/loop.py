@@ -110,7 +110,14 @@ class Actor(EventEmitter):
                 actor.switch()
 
     def _park(self, watcher: Any = None) -> None:
-        """In the actor greenlet: sleep until woken (or ``watcher`` fires)."""
+        """In the actor greenlet: sleep until woken (or ``watcher`` fires).
+
+        Returns at once when tasks are queued: a task deferred by the actor
+        itself (while running, so ``_wake`` had nothing to un-park) must not
+        wait for some unrelated wake-up.
+        """
+        if self._tasks:
+            return
         self._parked = True
         if watcher is not None:
             watcher.start(self._resume)

@@ -127,7 +127,6 @@ class Server(Actor):
         backlog = DEFAULT_BACKLOG if backlog is None else int(backlog)
         self._listen_id += 1
         self._closing = False
-        self._hold_ref(True)
         if options.get("handle") is not None or options.get("fd") is not None:
             self._listen_on_handle(options, backlog)
         elif "port" in options:
@@ -135,8 +134,8 @@ class Server(Actor):
             if host is None or is_ip(host):
                 self._bind_tcp(host, options, backlog)
             else:
-                listen_id = self._listen_id
-                gevent.spawn(self._resolve_and_bind, listen_id, host, options, backlog)
+                self._hold_ref(True)  # a pending lookup keeps run() waiting, as in Node
+                gevent.spawn(self._resolve_and_bind, self._listen_id, host, options, backlog)
         else:
             self._bind_unix(options["path"], options, backlog)
         return self
@@ -209,7 +208,10 @@ class Server(Actor):
             sock.listen(backlog)
         except OSError as exc:
             sock.close()
-            self._fail_listen(system_error(exc.errno or errno.EINVAL, "listen", path, -1, description=True))
+            code = exc.errno or errno.EINVAL
+            if code == errno.ENOENT:
+                code = errno.EACCES  # libuv's uv_pipe_bind reports a missing directory so
+            self._fail_listen(system_error(code, "listen", path, -1, description=True))
             return
         self._unlink_path = None if abstract else path
         self._start(sock)
@@ -223,24 +225,29 @@ class Server(Actor):
             fd = handle.fileno()
         elif isinstance(handle, dict):
             fd = handle.get("fd")
+        sock = None
         try:
             if fd is None:
                 raise OSError(errno.EINVAL, "invalid handle")
-            sock = _socket.socket(fileno=os.dup(fd))
-        except OSError as exc:
-            self._fail_listen(system_error(exc.errno or errno.EINVAL, "listen", None, None, description=True))
-            return
-        try:
+            dup = os.dup(fd)
+            try:
+                sock = _socket.socket(fileno=dup)
+            except OSError:
+                os.close(dup)
+                raise
             if sock.type != _pysocket.SOCK_STREAM:
                 raise OSError(errno.EINVAL, "not a stream socket")
             sock.listen(backlog)
-        except OSError as exc:
-            sock.close()
-            self._fail_listen(system_error(exc.errno or errno.EINVAL, "listen", None, None, description=True))
+        except OSError:
+            if sock is not None:
+                sock.close()
+            # Node reports every unusable handle or fd as an async EINVAL.
+            self._fail_listen(system_error(errno.EINVAL, "listen", None, None, description=True))
             return
         self._start(sock)
 
     def _start(self, sock: Any) -> None:
+        self._hold_ref(True)
         sock.setblocking(False)
         self._lsock = sock
         self._lwatch = self._hub.loop.io(sock.fileno(), 1)
@@ -256,6 +263,10 @@ class Server(Actor):
     def _fail_listen(self, err: BaseException) -> None:
         self._hold_ref(False)
         self._defer(self.emit, "error", err)
+
+    def fileno(self) -> int:
+        """The listening descriptor, or -1 (beyond Node: for select() and handle passing)."""
+        return self._lsock.fileno() if self._lsock is not None else -1
 
     @property
     def listening(self) -> bool:
@@ -383,15 +394,13 @@ class Server(Actor):
         ``ERR_SERVER_NOT_RUNNING`` when the server was not listening.
         """
         if callable(callback):
-            if self._lsock is None:
-                err = make_error("ERR_SERVER_NOT_RUNNING")
-                cb = node_callback(callback)
-                self.once("close", lambda: cb(err))
-            else:
-                self.once("close", node_callback(callback))
+            cb = node_callback(callback)
+            err = None if self._lsock is not None else make_error("ERR_SERVER_NOT_RUNNING")
+            self.once("close", lambda: cb(err))
         self._closing = True
         self._listen_id += 1  # a pending host lookup must not bind any more
         self._stop_listening()
+        self._hold_ref(False)  # also the ref of a lookup that will now never bind
         self._emit_close_if_drained(force=True)
         return self
 

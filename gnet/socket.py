@@ -497,6 +497,8 @@ class Socket(Actor):
         burst = 0
         while True:
             if self._drained:
+                if self._tasks:
+                    return
                 burst = 0
                 # Parked only while the watcher is started, so only it, or
                 # _wake() through _resume(), can switch back here.
@@ -610,7 +612,8 @@ class Socket(Actor):
             rest = self._decoder(b"", True)
             if rest:
                 self._rbuf.push(rest)
-        if self._flowing:
+        if self._flowing or not self._rbuf.length:
+            # Node's read(0) after EOF: with nothing buffered, 'end' needs no consumer.
             self._check_end()
         if self._waker is not None:
             self._waker.set()
@@ -711,6 +714,7 @@ class Socket(Actor):
         self._flowing = True
         self._reading = True
         if self._phase is not Phase.DESTROYED:
+            self._check_end()  # the FIN may have come while paused, with nothing buffered
             self._wake()
         return self
 
@@ -1257,6 +1261,10 @@ class Socket(Actor):
     def auto_select_family_attempted_addresses(self) -> list[str] | None:
         return self._attempted
 
+    def fileno(self) -> int:
+        """The connection's descriptor, or -1 (beyond Node, as Python sockets have it)."""
+        return self._sock.fileno() if self._sock is not None else -1
+
     def address(self) -> dict[str, Any]:
         """The local end as ``{'address', 'family', 'port'}``; ``{}`` without a handle or for UNIX."""
         sock = self._sock
@@ -1341,8 +1349,8 @@ class Socket(Actor):
                     self._wait_foreign(_remaining(deadline))
                 if deadline is not None and _now() >= deadline:
                     raise TimeoutError("timed out")
-        if self._phase is Phase.DESTROYED and not buf:
-            raise self._closed_error()
+        if self._phase is Phase.DESTROYED and not buf and self._read_side is ReadSide.OPEN:
+            raise self._closed_error()  # closed before the end of stream: not a clean EOF
 
     def _park_with_deadline(self, watcher: Any, deadline: float | None) -> None:
         if deadline is None:

@@ -18,6 +18,7 @@ import pytest
 from greenlet import greenlet
 
 import gnet
+from gnet import loop as gnet_loop
 
 NODE = shutil.which("node")
 
@@ -37,10 +38,12 @@ def _live_greenlets() -> list[greenlet]:
 
 @pytest.fixture(autouse=True)
 def no_leaks(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Fail the test if it leaks file descriptors or greenlets."""
+    """Fail the test if it leaks file descriptors, greenlets, or references that keep
+    ``gnet.run()`` blocking (a server or socket never closed)."""
     gevent.sleep(0)  # the hub and its loop's own descriptors exist before the baseline
     before_fds = _open_fds()
     before_greenlets = set(map(id, _live_greenlets()))
+    before_refs = gnet_loop._refs.count
     yield
     if request.node.get_closest_marker("allow_leaks"):
         return
@@ -51,10 +54,14 @@ def no_leaks(request: pytest.FixtureRequest) -> Iterator[None]:
         gevent.sleep(deadline / 200)
         leaked_fds = _open_fds() - before_fds
         leaked = [g for g in _live_greenlets() if id(g) not in before_greenlets]
-        if not leaked_fds and not leaked:
+        refs = gnet_loop._refs.count - before_refs
+        if not leaked_fds and not leaked and refs <= 0:
             return
     details = {fd: _describe_fd(fd) for fd in leaked_fds}
-    pytest.fail(f"leaked file descriptors {details} and greenlets {leaked!r}")
+    pytest.fail(
+        f"leaked file descriptors {details}, greenlets {leaked!r}, "
+        f"{refs} references holding gnet.run()"
+    )
 
 
 def _describe_fd(fd: int) -> str:
