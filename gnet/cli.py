@@ -129,25 +129,6 @@ def peer_name(sock: gnet.Socket) -> str:
     return _host_port(host, port) if host is not None else "unix"
 
 
-def pipe(src: gnet.Socket, dest: gnet.Socket) -> None:
-    """``src.pipe(dest)``, with a workaround for a gnet bug that stalls it at the end.
-
-    When ``src`` is paused by backpressure and the peer's FIN arrives with
-    nothing buffered, gnet's ``resume()`` on ``'drain'`` never emits ``'end'``
-    (so ``dest`` is never ended).  ``read(0)`` on an empty buffer makes gnet
-    look for the end again; with data buffered, flowing delivers it and the
-    end follows by itself.
-    """
-
-    def look_for_end() -> None:
-        if src.readable_length == 0 and not src.destroyed:
-            src.read(0)
-
-    src.pipe(dest)
-    # Registered after pipe()'s own 'drain' listener, so it runs after the resume.
-    dest.on("drain", look_for_end)
-
-
 def describe_error(err: BaseException) -> str:
     """One line for an error, with Node's code when the message lacks it."""
     text = str(err) or type(err).__name__
@@ -248,7 +229,7 @@ def cmd_echo(args: argparse.Namespace) -> int:
         )
         sock.on("close", lambda _had_error: connections.discard(sock))
         sock.write("hello\r\n")
-        pipe(sock, sock)
+        sock.pipe(sock)
 
     server = gnet.create_server(on_connection)
     with _Stopper() as stopper:
@@ -391,7 +372,7 @@ def cmd_cat(args: argparse.Namespace) -> int:
     out_fd = sys.stdout.fileno() if sys.stdout is not None else 1
     sender = gevent.spawn(_pump_stdin, stdin, sock)
     try:
-        chunks = _received(sock)
+        chunks = iter(sock)
         while True:
             try:
                 chunk = next(chunks, None)
@@ -411,25 +392,6 @@ def cmd_cat(args: argparse.Namespace) -> int:
         sender.kill()
         stdin.close()
         _close_gently(sock)
-
-
-def _received(sock: gnet.Socket) -> Iterator[bytes | str]:
-    """``iter(sock)``, ending cleanly also when the socket closed itself after its end.
-
-    Works around gnet's recv() raising ERR_SOCKET_CLOSED, instead of returning
-    the end of stream, once both halves are done and the socket has destroyed
-    itself without error.
-    """
-    while True:
-        try:
-            chunk = sock.recv()
-        except Exception as exc:
-            if getattr(exc, "code", None) == "ERR_SOCKET_CLOSED" and sock.errored is None:
-                return
-            raise
-        if not chunk:
-            return
-        yield chunk
 
 
 def _close_gently(sock: gnet.Socket, timeout: float = 2.0) -> None:
@@ -507,8 +469,8 @@ class _Proxy:
         self.pairs.add(pair)
         self.drained.clear()
         log.debug("%s: connected, forwarding to %s", pair.peer, self.target)
-        pipe(client, target)
-        pipe(target, client)
+        client.pipe(target)
+        target.pipe(client)
 
     def finished(self, pair: _Pair) -> None:
         self.pairs.discard(pair)
