@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import socket as _socket
 from collections.abc import Callable
 from typing import Any
 
@@ -83,6 +84,9 @@ def split_callback(
     return args, callback
 
 
+# dns.ADDRCONFIG | dns.V4MAPPED | dns.ALL: the only getaddrinfo hints Node accepts.
+_LOOKUP_HINTS = _socket.AI_ADDRCONFIG | _socket.AI_V4MAPPED | _socket.AI_ALL
+
 _OBJECT_MODE = ("object_mode", "readable_object_mode", "writable_object_mode")
 
 
@@ -152,6 +156,12 @@ def normalize_connect_args(
             "ERR_INVALID_ARG_VALUE", "options.family", family, "must be one of: 0, 4, 6"
         )
     options["family"] = family
+    hints = options.get("hints")
+    if hints is not None:
+        if isinstance(hints, bool) or not isinstance(hints, int):
+            raise make_error("ERR_INVALID_ARG_TYPE", "options.hints", "of type number", hints)
+        if hints & ~_LOOKUP_HINTS:  # Node shows the value as an unsigned 32-bit int
+            raise make_error("ERR_INVALID_ARG_VALUE", "hints", hints & 0xFFFFFFFF)
     lookup = options.get("lookup")
     if lookup is not None and not callable(lookup):
         raise make_error("ERR_INVALID_ARG_TYPE", "options.lookup", "of type function", lookup)

@@ -285,7 +285,6 @@ class Socket(Actor):
         empty = self._rbuf.empty
         self._rbuf = ReadBuffer()
         self._rbuf.empty = empty
-        self._flowing = None if not self.listener_count("data") else True
         self._pending_end_emit = False
         self._attempted = None
 
@@ -403,7 +402,8 @@ class Socket(Actor):
                 result = _call_custom_lookup(lookup, host, family)
             else:
                 af = {4: _pysocket.AF_INET, 6: _pysocket.AF_INET6}.get(family, _pysocket.AF_UNSPEC)
-                infos = gevent.socket.getaddrinfo(host, None, af, _pysocket.SOCK_STREAM)
+                flags = options.get("hints") or 0
+                infos = gevent.socket.getaddrinfo(host, None, af, _pysocket.SOCK_STREAM, 0, flags)
                 result = []
                 for fam, _type, _proto, _name, sockaddr in infos:
                     entry = (sockaddr[0], 6 if fam == _pysocket.AF_INET6 else 4)

@@ -15,7 +15,7 @@ from typing import Any
 
 import gevent
 import pytest
-from greenlet import greenlet
+from greenlet import getcurrent, greenlet
 
 import gnet
 from gnet import loop as gnet_loop
@@ -27,12 +27,21 @@ def _open_fds() -> set[int]:
     return {int(fd) for fd in os.listdir("/proc/self/fd")}
 
 
+def _root(g: greenlet) -> greenlet:
+    while g.parent is not None:
+        g = g.parent
+    return g
+
+
 def _live_greenlets() -> list[greenlet]:
+    """This thread's live greenlets but the hub (other threads' hubs, such as
+    gevent's resolver pool workers, come and go on their own schedule)."""
     hub = gevent.get_hub()
+    main = _root(getcurrent())
     return [
         g
         for g in gc.get_objects()
-        if isinstance(g, greenlet) and g and g is not hub and g.parent is not None
+        if isinstance(g, greenlet) and g and g is not hub and g is not main and _root(g) is main
     ]
 
 
