@@ -16,7 +16,6 @@ import errno
 import os
 import re
 import socket as pysocket
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -86,23 +85,6 @@ def closed_port_v6() -> int:
     with pysocket.socket(pysocket.AF_INET6) as s:
         s.bind(("::1", 0))
         return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _resolver_threads() -> None:
-    """Start gevent's resolver thread pool up front, for good.
-
-    Host names are resolved in gevent's thread pool, whose worker greenlets
-    are created on demand and leave after 5 s idle; the leak check would
-    blame whichever test resolves a name next.  Workers started here, with
-    no idle timeout, live for the whole session instead.
-    """
-    pool = gevent.get_hub().threadpool
-    pool._idle_task_timeout = -1
-    pool.size = 0
-    pool.size = pool.maxsize
-    # one blocking task per worker, so that every worker has really started
-    gevent.joinall([pool.spawn(time.sleep, 0.02) for _ in range(pool.maxsize)])
 
 
 @pytest.fixture
