@@ -26,6 +26,7 @@ listening server, an open socket), like Node's referenced handles.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -93,13 +94,29 @@ class Actor(EventEmitter):
     def _wake(self) -> None:
         """Make sure the actor greenlet runs soon: start it, or un-park it."""
         if self._actor is None:
-            self._actor = g = greenlet(self._actor_main, self._hub)
-            self._hub.loop.run_callback(g.switch)
+            self._start_actor(now=False)
         elif self._parked:
             self._hub.loop.run_callback(self._resume)
         waker = self._waker
         if waker is not None:
             waker.set()
+
+    def _start_actor(self, now: bool) -> None:
+        """Give this object an actor greenlet, from the pool of idle ones if possible.
+
+        ``now`` (only from the hub, e.g. a watcher callback): switch into it
+        at once; otherwise it starts on the hub's next round (deferral).
+        """
+        idle = _pool.idle
+        if idle:
+            g = idle.pop()
+        else:
+            g = greenlet(_worker_main, self._hub)
+        self._actor = g
+        if now:
+            g.switch(self)
+        else:
+            self._hub.loop.run_callback(g.switch, self)
 
     def _resume(self) -> None:
         # In the hub: from a watcher or a run_callback.
@@ -129,10 +146,12 @@ class Actor(EventEmitter):
                 watcher.stop()
 
     def _actor_main(self) -> None:
+        """The actor loop, run by a pooled greenlet until the object is done or idle."""
         try:
             while self._tasks or self._has_work():
                 try:
-                    self._step()
+                    if self._step():
+                        return  # idle, with a watcher armed to start a new actor
                 except gevent.GreenletExit:
                     raise
                 except BaseException as exc:  # noqa: B036 - isolation boundary
@@ -145,14 +164,18 @@ class Actor(EventEmitter):
     def _in_actor(self) -> bool:
         return self._actor is not None and getcurrent() is self._actor
 
-    def _step(self, once: bool = False) -> None:
+    def _step(self, once: bool = False) -> bool | None:
         """One unit of work in the actor greenlet; parks when there is none.
 
         ``once``: the caller (a blocking wait in the actor greenlet) wants
-        control back after each delivered event.
+        control back after each delivered event.  A true result (only when
+        called by the actor's own loop) means the object is idle and has
+        armed a watcher that will start a new actor greenlet: this one ends,
+        so an idle object costs no parked greenlet.
         """
         if self._tasks:
             self._run_tasks()
+        return None
 
     def _has_work(self) -> bool:
         return False
@@ -184,6 +207,38 @@ class Actor(EventEmitter):
         if hold != self._holds_ref:
             self._holds_ref = hold
             _refs.add(1 if hold else -1)
+
+
+class _Pool(threading.local):
+    """Idle actor greenlets of this thread, ready to serve another object.
+
+    Starting a greenlet costs an mmap of a fresh Python data stack (and its
+    end, a munmap): ~6 us, against ~0.7 us to resume a parked one; and a
+    parked greenlet keeps ~6 KiB resident.  So an object with nothing to do
+    gives its greenlet back here instead of keeping it parked, and the next
+    object with work takes it: memory follows the objects that are running,
+    not the ones that are open.
+    """
+
+    def __init__(self) -> None:
+        self.idle: list[greenlet] = []
+
+
+_pool = _Pool()
+_POOL_MAX = 64  # idle greenlets kept; more exit
+
+
+def _worker_main(actor: Actor | None) -> None:
+    """Body of a pooled greenlet: run one object's actor loop after another."""
+    hub = gevent.get_hub()
+    me = getcurrent()
+    while actor is not None:
+        actor._actor_main()
+        idle = _pool.idle
+        if len(idle) >= _POOL_MAX:
+            return
+        idle.append(me)
+        actor = hub.switch()
 
 
 class _RefCount:

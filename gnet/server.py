@@ -290,13 +290,13 @@ class Server(Actor):
     def _has_work(self) -> bool:
         return self._lsock is not None
 
-    def _step(self, once: bool = False) -> None:
+    def _step(self, once: bool = False) -> bool | None:
         if self._tasks:
             self._run_tasks()
-            return
+            return None
         lsock = self._lsock
         if lsock is None:
-            return
+            return None
         now = self._hub.loop.now()
         if self._paused_until > now:
             timer = self._hub.loop.timer(self._paused_until - now)
@@ -304,23 +304,24 @@ class Server(Actor):
                 self._park(timer)
             finally:
                 timer.close()
-            return
+            return None
         for _ in range(_ACCEPT_BATCH):
             try:
                 fd, _addr = lsock._accept()
             except BlockingIOError:
                 self._park(self._lwatch)
-                return
+                return None
             except InterruptedError:
                 continue
             except OSError as exc:
                 self._accept_failed(exc)
-                return
+                return None
             self._backoff = 0.0
             self._on_accept(fd)
             if self._lsock is not lsock:
-                return
+                return None
         gevent.idle()  # a flood of connections must not starve the others
+        return None
 
     def _accept_failed(self, exc: OSError) -> None:
         # Node emits 'error' (and crashes without a listener); a gnet server

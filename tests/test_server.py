@@ -25,9 +25,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import gevent
-import gevent.threadpool
 import pytest
-from conftest import _live_greenlets, _open_fds, port_of
+from conftest import port_of
 from gevent.event import Event
 
 import gnet
@@ -103,37 +102,6 @@ def assert_run_idle_at_start() -> None:
         "gnet.run() blocks before this test opened anything: "
         "an earlier test left a server or socket holding a reference"
     )
-
-
-@pytest.fixture
-def leak_check_but_resolver() -> Iterator[None]:
-    """conftest's leak check, for tests that look up a host name.
-
-    gevent resolves names in a thread pool whose worker greenlets outlive the
-    lookup (they idle for 5 s, then exit and are started afresh), so they are
-    not counted; every other greenlet and every descriptor is.  Used together
-    with the ``allow_leaks`` marker, which turns the general check off.
-    """
-    gevent.sleep(0)
-    before_fds = _open_fds()
-    before = set(map(id, _live_greenlets()))
-    yield
-    fds: set[int] = set()
-    greenlets: list[Any] = []
-    for _ in range(200):
-        gevent.sleep(0.01)
-        fds = _open_fds() - before_fds
-        greenlets = [
-            g
-            for g in _live_greenlets()
-            if id(g) not in before and not isinstance(g, gevent.threadpool._WorkerGreenlet)
-        ]
-        if not fds and not greenlets:
-            return
-    pytest.fail(f"leaked file descriptors {fds} and greenlets {greenlets!r}")
-
-
-looks_up_host = pytest.mark.usefixtures("leak_check_but_resolver")
 
 
 @pytest.fixture
@@ -229,6 +197,7 @@ def test_server_unref_persistent__unref_before_listen(track: Any) -> None:
 
 
 def test_server_unref__ref_again_holds_run(track: Any) -> None:
+    # API.md ref(): a server ref()'d again holds run() until it closes.
     assert_run_idle_at_start()
     server: gnet.Server = track(gnet.create_server())
     listen_local(server)
@@ -389,8 +358,6 @@ def test_listen_close_server__no_listening_no_error(track: Any, sock_path: str, 
     assert server.listening is False
 
 
-@pytest.mark.allow_leaks
-@looks_up_host
 def test_server_close_before_calling_lookup_callback__never_listens(track: Any) -> None:
     # test-net-server-close-before-calling-lookup-callback.js / NODE-NET A13:
     # listen(0, 'localhost').close(): the lookup finishes later but no handle
@@ -409,8 +376,6 @@ def test_server_close_before_calling_lookup_callback__never_listens(track: Any) 
     assert server.address() is None
 
 
-@pytest.mark.allow_leaks
-@looks_up_host
 def test_server_close_before_calling_lookup_callback__does_not_hold_run(track: Any) -> None:
     # The point of Node's test: the process exits, i.e. the closed server does
     # not keep the loop alive although its lookup was still pending.
@@ -955,6 +920,28 @@ def test_better_error_messages_listen_path__code_is_eacces(track: Any) -> None:
     assert err.code == "EACCES"
     assert str(err) == f"listen EACCES: permission denied {fp}"
     assert err.port == -1
+
+
+# ==========================================================================
+# test/parallel/test-net-better-error-messages-listen.js
+
+
+def test_better_error_messages_listen__address_not_available(track: Any) -> None:
+    # listen(1, '1.1.1.1') (not a local address): 'error' EADDRNOTAVAIL with
+    # address, port, syscall and Node's message.
+    server: gnet.Server = track(gnet.create_server())
+    listening, errors = Collector(), Collector()
+    server.listen(1, "1.1.1.1", listening)
+    server.on("error", errors)
+    errors.wait(1)
+    err = errors.firsts[0]
+    assert err.code == "EADDRNOTAVAIL"
+    assert err.syscall == "listen"
+    assert err.address == "1.1.1.1"
+    assert err.port == 1
+    assert str(err) == "listen EADDRNOTAVAIL: address not available 1.1.1.1:1"
+    give_a_chance()
+    assert listening.calls == []
 
 
 # ==========================================================================
@@ -1554,8 +1541,6 @@ def test_listen__address_works_immediately(track: Any, sock_path: str, form: str
     assert server.address() == address
 
 
-@pytest.mark.allow_leaks
-@looks_up_host
 def test_listen__host_name_is_resolved_first(track: Any) -> None:
     # A2: with a host name, nothing is bound until the lookup is done.
     server: gnet.Server = track(gnet.create_server())
@@ -1568,8 +1553,6 @@ def test_listen__host_name_is_resolved_first(track: Any) -> None:
     assert address["address"] in ("127.0.0.1", "::1")
 
 
-@pytest.mark.allow_leaks
-@looks_up_host
 def test_listen__host_lookup_error_is_emitted(track: Any) -> None:
     # A3: a DNS failure for the host is an 'error' event, not an exception.
     server: gnet.Server = track(gnet.create_server())
@@ -1581,8 +1564,6 @@ def test_listen__host_lookup_error_is_emitted(track: Any) -> None:
     assert server.listening is False
 
 
-@pytest.mark.allow_leaks
-@looks_up_host
 def test_listen__second_listen_during_lookup_supersedes(track: Any) -> None:
     # A11: listen() again while the first one's host lookup is pending does not
     # throw; only the second binds; 'listening' fires once and (as in Node v20)
@@ -1748,6 +1729,25 @@ def test_server__connection_socket_state(track: Any) -> None:
     client(track, listen_local(server), "127.0.0.1")
     done.wait(1)
     assert seen == [(server, True, True)]
+
+
+def test_local_address_port__accepted_socket(track: Any) -> None:
+    # test-net-local-address-port.js: the accepted socket's local address is
+    # the server's, its remote address the client's.
+    socks = Collector()
+    server: gnet.Server = track(gnet.create_server(socks))
+    port = listen_local(server)
+    peer = client(track, port, "127.0.0.1")
+    gnet.once(peer, "connect", timeout=T)
+    socks.wait(1)
+    conn = socks.firsts[0]
+    assert (conn.local_address, conn.local_port, conn.local_family) == ("127.0.0.1", port, "IPv4")
+    assert (conn.remote_address, conn.remote_port, conn.remote_family) == (
+        "127.0.0.1",
+        peer.local_port,
+        "IPv4",
+    )
+    assert conn.address() == {"address": "127.0.0.1", "family": "IPv4", "port": port}
 
 
 def test_server__accepted_socket_end_without_data_listener(track: Any) -> None:
