@@ -118,7 +118,7 @@ class Socket(Actor):
         "bytes_read", "_bytes_written", "_timeout_ms", "_timer", "_last_active",
         "_timer_fired", "_remote", "_connect_options", "_pipes", "_helper",
         "_sender", "_no_delay", "_keep_alive", "_pending_end_emit",
-        "_attempted", "_close_emitted", "_drained",
+        "_attempted", "_close_emitted", "_drained", "_reported",
     )  # fmt: skip
 
     def __init__(self, options: dict[str, Any] | int | None = None, **kwargs: Any) -> None:
@@ -168,6 +168,7 @@ class Socket(Actor):
         self._attempted: list[str] | None = None
         self._close_emitted = False
         self._drained = True  # the last read emptied the kernel's buffer: wait before reading
+        self._reported: BaseException | None = None  # last exception logged as a listener's
         fd = opts.get("fd")
         if fd is not None:
             if isinstance(fd, bool) or not isinstance(fd, int):
@@ -665,16 +666,10 @@ class Socket(Actor):
             self.destroy()
 
     def _on_step_error(self, exc: BaseException) -> None:
-        """An exception escaped a listener: log it and end this connection only."""
-        if self._phase is Phase.DESTROYED and exc is self._errored:
-            # An 'error' event nobody listened to (Node would crash).  A
-            # peer going away is routine for a server: not worth a warning.
-            peer_gone = getattr(exc, "code", None) in _PEER_GONE
-            log = logger.debug if peer_gone else logger.warning
-            log("unhandled 'error' event on %r: %s", self, exc)
-            return
+        """An exception escaped a listener or handler: log it, end this connection only."""
         logger.error("exception in a listener of %r", self, exc_info=exc)
         diagnostics.publish(diagnostics.ListenerException(self, exc))
+        self._reported = exc
         if self._phase is not Phase.DESTROYED:
             self._errored = exc
             self._error_emitted = True  # Node would have crashed; nobody else is told
@@ -1096,7 +1091,18 @@ class Socket(Actor):
         return self
 
     def _emit_error(self, error: BaseException) -> None:
-        self.emit("error", error)
+        if self._events.get("error"):
+            self.emit("error", error)
+            return
+        # Nobody listens (Node would crash the process): the socket is already
+        # destroyed; say so once.  A peer going away is routine for a server,
+        # and an error already logged as a listener exception (a with-block
+        # that raised) needs no second line.
+        if error is self._reported:
+            return
+        peer_gone = getattr(error, "code", None) in _PEER_GONE
+        log = logger.debug if peer_gone else logger.warning
+        log("unhandled 'error' event on %r: %s", self, error)
 
     def _emit_close(
         self, timer: Any, callbacks: list[Callback], error: BaseException | None
