@@ -101,22 +101,20 @@ class Actor(EventEmitter):
         if waker is not None:
             waker.set()
 
-    def _start_actor(self, now: bool) -> None:
+    def _start_actor(self, now: bool, entry: Callable[[], None] | None = None) -> None:
         """Give this object an actor greenlet, from the pool of idle ones if possible.
 
-        ``now`` (only from the hub, e.g. a watcher callback): switch into it
-        at once; otherwise it starts on the hub's next round (deferral).
+        It runs ``entry`` (default: the actor loop).  ``now`` (only from the
+        hub, e.g. a watcher callback): switch into it at once; otherwise it
+        starts on the hub's next round (deferral).
         """
         idle = _pool.idle
-        if idle:
-            g = idle.pop()
-        else:
-            g = greenlet(_worker_main, self._hub)
+        g = idle.pop() if idle else greenlet(_worker_main, self._hub)
         self._actor = g
         if now:
-            g.switch(self)
+            g.switch(entry or self._actor_main)
         else:
-            self._hub.loop.run_callback(g.switch, self)
+            self._hub.loop.run_callback(g.switch, entry or self._actor_main)
 
     def _resume(self) -> None:
         # In the hub: from a watcher or a run_callback.
@@ -228,17 +226,18 @@ _pool = _Pool()
 _POOL_MAX = 64  # idle greenlets kept; more exit
 
 
-def _worker_main(actor: Actor | None) -> None:
-    """Body of a pooled greenlet: run one object's actor loop after another."""
+def _worker_main(entry: Callable[[], None] | None) -> None:
+    """Body of a pooled greenlet: run one object's entry (its actor loop, or a
+    shortcut into it) after another, parking in the pool in between."""
     hub = gevent.get_hub()
     me = getcurrent()
-    while actor is not None:
-        actor._actor_main()
+    while entry is not None:
+        entry()
         idle = _pool.idle
         if len(idle) >= _POOL_MAX:
             return
         idle.append(me)
-        actor = hub.switch()
+        entry = hub.switch()
 
 
 class _RefCount:

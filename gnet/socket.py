@@ -566,7 +566,49 @@ class Socket(Actor):
             watcher.stop()
         if self._actor is None:
             self._drained = False  # readable: read before waiting
-            self._start_actor(now=True)
+            self._start_actor(True, self._serve_readable)
+
+    def _serve_readable(self) -> None:
+        """A pooled greenlet's shortcut for the common case: one chunk, one
+        ``'data'``, then idle again; anything else goes through the actor loop."""
+        try:
+            if not self._tasks and self._flowing and self._phase is _OPEN and not self._rbuf.length:
+                view = _recv_buffer.view
+                try:
+                    n = self._sock.recv_into(view)
+                except (BlockingIOError, InterruptedError):
+                    n = -1
+                except OSError as exc:
+                    n = 0
+                    self.destroy(from_oserror(exc, "read"))
+                if n > 0:
+                    self._drained = n < len(view) or self._wlen > 0
+                    self.bytes_read += n
+                    if self._timeout_ms:
+                        self._touch()
+                    if self._decoder is None:
+                        self.emit("data", view[:n].tobytes())
+                    else:
+                        text = self._decoder(view[:n].tobytes())
+                        if text:
+                            self.emit("data", text)
+                    if (
+                        self._drained
+                        and not self._tasks
+                        and self._flowing
+                        and self._phase is _OPEN
+                        and not self._rbuf.length
+                    ):
+                        self._rwatch.start(self._respawn)
+                        self._actor = None
+                        return
+                elif n < 0:
+                    self._drained = True
+                else:
+                    self._drained = False  # EOF or an error: let the loop's recv see it
+        except BaseException as exc:  # noqa: B036 - the isolation boundary, as in _actor_main
+            self._on_step_error(exc)
+        self._actor_main()
 
     def _read_or_wait(self, deadline: float | None = None) -> None:
         """One read into the buffer, or (when the kernel was drained) one wait for data."""
@@ -1401,6 +1443,20 @@ class Socket(Actor):
 
     def recv(self, max_bytes: int = 65536, *, timeout: float | None = None) -> bytes | str:
         """Block until data is available; return at most ``max_bytes`` (b'' at end of stream)."""
+        if (
+            timeout is None
+            and self._phase is _OPEN
+            and self._read_side is _READ_OPEN
+            and not self._rbuf.length
+            and not self._flowing
+            and self._helper is None
+            and self._decoder is None
+            and not self._tasks
+            and self._actor is getcurrent()
+        ):
+            chunk = self._recv_direct(max_bytes)
+            if chunk is not None:
+                return chunk
         self._begin_read("recv")
         try:
             buf = self._rbuf
@@ -1413,6 +1469,47 @@ class Socket(Actor):
         finally:
             self._helper = None
             self._consumed()
+
+    def _recv_direct(self, max_bytes: int) -> bytes | None:
+        """``recv()``'s fast path in the socket's own greenlet: kernel to caller,
+        no read buffer.  None when anything unusual happened (the general path
+        then takes over, with the state as it is)."""
+        view = _recv_buffer.view
+        if max_bytes < len(view):
+            view = view[:max_bytes]
+        me = getcurrent()
+        self._helper = me
+        try:
+            if self._drained:
+                watcher = self._read_watcher()
+                self._parked = True
+                watcher.start(me.switch)
+                try:
+                    self._hub.switch()
+                finally:
+                    self._parked = False
+                    watcher.stop()
+                self._drained = False
+                if self._tasks or self._phase is not _OPEN or self._flowing:
+                    return None
+            try:
+                n = self._sock.recv_into(view)
+            except (BlockingIOError, InterruptedError):
+                self._drained = True
+                return None
+            except OSError as exc:
+                self.destroy(from_oserror(exc, "read"))
+                return None
+            if n == 0:
+                self._on_eof()
+                return None
+            self._drained = n < len(view)
+            self.bytes_read += n
+            if self._timeout_ms:
+                self._touch()
+            return view[:n].tobytes()
+        finally:
+            self._helper = None
 
     def recv_exactly(self, n: int, *, timeout: float | None = None) -> bytes | str:
         """Exactly ``n`` units; ``IncompleteReadError`` (with ``.partial``) at end of stream."""
