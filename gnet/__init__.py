@@ -21,6 +21,8 @@ from .errors import (
     LimitOverrunError,
     NodeError,
     NodeSystemError,
+    NodeTypeError,
+    NodeValueError,
 )
 from .events import on, once
 from .loop import run
@@ -39,6 +41,8 @@ __all__ = [
     "LimitOverrunError",
     "NodeError",
     "NodeSystemError",
+    "NodeTypeError",
+    "NodeValueError",
     "Server",
     "Socket",
     "SocketAddress",

@@ -26,7 +26,6 @@ listening server, an open socket), like Node's referenced handles.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -94,27 +93,17 @@ class Actor(EventEmitter):
     def _wake(self) -> None:
         """Make sure the actor greenlet runs soon: start it, or un-park it."""
         if self._actor is None:
-            self._start_actor(now=False)
+            self._start_actor()
         elif self._parked:
             self._hub.loop.run_callback(self._resume)
         waker = self._waker
         if waker is not None:
             waker.set()
 
-    def _start_actor(self, now: bool, entry: Callable[[], None] | None = None) -> None:
-        """Give this object an actor greenlet, from the pool of idle ones if possible.
-
-        It runs ``entry`` (default: the actor loop).  ``now`` (only from the
-        hub, e.g. a watcher callback): switch into it at once; otherwise it
-        starts on the hub's next round (deferral).
-        """
-        idle = _pool.idle
-        g = idle.pop() if idle else greenlet(_worker_main, self._hub)
-        self._actor = g
-        if now:
-            g.switch(entry or self._actor_main)
-        else:
-            self._hub.loop.run_callback(g.switch, entry or self._actor_main)
+    def _start_actor(self) -> None:
+        """Give this object its actor greenlet; it starts on the hub's next round."""
+        self._actor = g = greenlet(self._actor_main, self._hub)
+        self._hub.loop.run_callback(g.switch)
 
     def _resume(self) -> None:
         # In the hub: from a watcher or a run_callback.
@@ -144,12 +133,11 @@ class Actor(EventEmitter):
                 watcher.stop()
 
     def _actor_main(self) -> None:
-        """The actor loop, run by a pooled greenlet until the object is done or idle."""
+        """The actor loop: the body of the object's greenlet, until it is done."""
         try:
             while self._tasks or self._has_work():
                 try:
-                    if self._step():
-                        return  # idle, with a watcher armed to start a new actor
+                    self._step()
                 except gevent.GreenletExit:
                     raise
                 except BaseException as exc:  # noqa: B036 - isolation boundary
@@ -162,18 +150,14 @@ class Actor(EventEmitter):
     def _in_actor(self) -> bool:
         return self._actor is not None and getcurrent() is self._actor
 
-    def _step(self, once: bool = False) -> bool | None:
+    def _step(self, once: bool = False) -> None:
         """One unit of work in the actor greenlet; parks when there is none.
 
         ``once``: the caller (a blocking wait in the actor greenlet) wants
-        control back after each delivered event.  A true result (only when
-        called by the actor's own loop) means the object is idle and has
-        armed a watcher that will start a new actor greenlet: this one ends,
-        so an idle object costs no parked greenlet.
+        control back after each delivered event.
         """
         if self._tasks:
             self._run_tasks()
-        return None
 
     def _has_work(self) -> bool:
         return False
@@ -205,39 +189,6 @@ class Actor(EventEmitter):
         if hold != self._holds_ref:
             self._holds_ref = hold
             _refs.add(1 if hold else -1)
-
-
-class _Pool(threading.local):
-    """Idle actor greenlets of this thread, ready to serve another object.
-
-    Starting a greenlet costs an mmap of a fresh Python data stack (and its
-    end, a munmap): ~6 us, against ~0.7 us to resume a parked one; and a
-    parked greenlet keeps ~6 KiB resident.  So an object with nothing to do
-    gives its greenlet back here instead of keeping it parked, and the next
-    object with work takes it: memory follows the objects that are running,
-    not the ones that are open.
-    """
-
-    def __init__(self) -> None:
-        self.idle: list[greenlet] = []
-
-
-_pool = _Pool()
-_POOL_MAX = 64  # idle greenlets kept; more exit
-
-
-def _worker_main(entry: Callable[[], None] | None) -> None:
-    """Body of a pooled greenlet: run one object's entry (its actor loop, or a
-    shortcut into it) after another, parking in the pool in between."""
-    hub = gevent.get_hub()
-    me = getcurrent()
-    while entry is not None:
-        entry()
-        idle = _pool.idle
-        if len(idle) >= _POOL_MAX:
-            return
-        idle.append(me)
-        entry = hub.switch()
 
 
 class _RefCount:

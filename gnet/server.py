@@ -30,7 +30,7 @@ import gevent.socket
 from . import diagnostics
 from ._aliases import normalize_options, with_camel_aliases
 from ._args import node_callback, normalize_listen_args, validate_msecs
-from .addresses import is_ip
+from .addresses import BlockList, is_ip
 from .errors import from_oserror, make_error, system_error
 from .loop import Actor, logger
 from .socket import Socket
@@ -85,6 +85,9 @@ class Server(Actor):
             value = opts.get(key)
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
                 raise make_error("ERR_INVALID_ARG_TYPE", f"options.{key}", "of type number", value)
+        block_list = opts.get("block_list")
+        if block_list is not None and not BlockList.is_block_list(block_list):
+            raise make_error("ERR_INVALID_ARG_TYPE", "options.blockList", "an instance of net.BlockList", block_list)
         self._options = {k: opts[k] for k in _SERVER_OPTIONS if k in opts}
         self._lsock: Any = None
         self._lwatch: Any = None
@@ -290,13 +293,13 @@ class Server(Actor):
     def _has_work(self) -> bool:
         return self._lsock is not None
 
-    def _step(self, once: bool = False) -> bool | None:
+    def _step(self, once: bool = False) -> None:
         if self._tasks:
             self._run_tasks()
-            return None
+            return
         lsock = self._lsock
         if lsock is None:
-            return None
+            return
         now = self._hub.loop.now()
         if self._paused_until > now:
             timer = self._hub.loop.timer(self._paused_until - now)
@@ -304,24 +307,23 @@ class Server(Actor):
                 self._park(timer)
             finally:
                 timer.close()
-            return None
+            return
         for _ in range(_ACCEPT_BATCH):
             try:
-                fd, _addr = lsock._accept()
+                fd, addr = lsock._accept()
             except BlockingIOError:
                 self._park(self._lwatch)
-                return None
+                return
             except InterruptedError:
                 continue
             except OSError as exc:
                 self._accept_failed(exc)
-                return None
+                return
             self._backoff = 0.0
-            self._on_accept(fd)
+            self._on_accept(fd, addr)
             if self._lsock is not lsock:
-                return None
+                return
         gevent.idle()  # a flood of connections must not starve the others
-        return None
 
     def _accept_failed(self, exc: OSError) -> None:
         # Node emits 'error' (and crashes without a listener); a gnet server
@@ -334,9 +336,15 @@ class Server(Actor):
         if self.listener_count("error"):
             self.emit("error", err)
 
-    def _on_accept(self, fd: int) -> None:
+    def _on_accept(self, fd: int, addr: Any) -> None:
         lsock = self._lsock
         sock = _socket.socket(lsock.family, _pysocket.SOCK_STREAM, 0, fd)
+        block_list = self._options.get("block_list")
+        if block_list is not None and isinstance(addr, tuple):
+            family = "ipv6" if lsock.family == _pysocket.AF_INET6 else "ipv4"
+            if block_list.check(addr[0], family):
+                sock.close()  # Node: closed at once, no 'connection', no 'drop'
+                return
         limit = self.max_connections
         if limit is not None and self._connections >= limit:
             data = _drop_data(sock)

@@ -461,16 +461,16 @@ class Socket(Actor):
             self._phase is Phase.DESTROYED and self._close_emitted
         )
 
-    def _step(self, once: bool = False) -> bool | None:
+    def _step(self, once: bool = False) -> None:
         if self._tasks:
             self._run_tasks()
-            return None
+            return
         phase = self._phase
         if phase is _OPEN:
             if self._flowing and self._rbuf.length:
                 self._flow_buffered()
             elif self._flowing and self._read_side is _READ_OPEN:
-                return self._pump(once)
+                self._pump(once)
             elif self._wants_read():
                 self._read_or_wait()
             else:
@@ -479,37 +479,27 @@ class Socket(Actor):
             self._do_connect()
         elif not self._tasks:
             self._park()
-        return None
 
-    def _pump(self, once: bool = False) -> bool:
+    def _pump(self, once: bool = False) -> None:
         """The flowing read loop: ``recv`` and emit ``'data'`` until something changes
         (or, with ``once``, until one chunk has been emitted).
 
         The hot path of a Node-style server, kept in one frame: after a
         short read (the kernel had no more) it waits for readability rather
-        than trying a ``recv`` that would only raise EAGAIN.  Called by the
-        actor's own loop (not ``once``), it does not even wait: it arms the
-        read watcher to start a new actor and returns True, so the greenlet
-        goes back to the pool (:mod:`gnet.loop`) and an idle connection
-        holds none: a parked greenlet costs ~6 KiB.
+        than trying a ``recv`` that would only raise EAGAIN.
         """
         sock = self._sock
         view = _recv_buffer.view
         size = len(view)
         emit = self.emit
         watcher = self._read_watcher()
-        if watcher.active:
-            watcher.stop()  # armed by an earlier idle actor; this one reads now
         switch = getcurrent().switch
         hub_switch = self._hub.switch
         burst = 0
         while True:
             if self._drained:
                 if self._tasks:
-                    return False
-                if not once:
-                    watcher.start(self._respawn)
-                    return True
+                    return
                 burst = 0
                 # Parked only while the watcher is started, so only it, or
                 # _wake() through _resume(), can switch back here.
@@ -521,7 +511,7 @@ class Socket(Actor):
                     self._parked = False
                     watcher.stop()
                 if self._tasks or not self._flowing or self._phase is not _OPEN:
-                    return False
+                    return
             try:
                 n = sock.recv_into(view)
             except BlockingIOError:
@@ -531,10 +521,10 @@ class Socket(Actor):
                 continue
             except OSError as exc:
                 self.destroy(from_oserror(exc, "read"))
-                return False
+                return
             if n == 0:
                 self._on_eof()
-                return False
+                return
             burst += 1
             # A full read means more is waiting, but reading on without
             # yielding would starve this socket's own write flush (a
@@ -557,58 +547,7 @@ class Socket(Actor):
                 or self._rbuf.length
                 or once
             ):
-                return False
-
-    def _respawn(self) -> None:
-        """In the hub: data for an idle flowing socket; start its actor here and now."""
-        watcher = self._rwatch
-        if watcher is not None:
-            watcher.stop()
-        if self._actor is None:
-            self._drained = False  # readable: read before waiting
-            self._start_actor(True, self._serve_readable)
-
-    def _serve_readable(self) -> None:
-        """A pooled greenlet's shortcut for the common case: one chunk, one
-        ``'data'``, then idle again; anything else goes through the actor loop."""
-        try:
-            if not self._tasks and self._flowing and self._phase is _OPEN and not self._rbuf.length:
-                view = _recv_buffer.view
-                try:
-                    n = self._sock.recv_into(view)
-                except (BlockingIOError, InterruptedError):
-                    n = -1
-                except OSError as exc:
-                    n = 0
-                    self.destroy(from_oserror(exc, "read"))
-                if n > 0:
-                    self._drained = n < len(view) or self._wlen > 0
-                    self.bytes_read += n
-                    if self._timeout_ms:
-                        self._touch()
-                    if self._decoder is None:
-                        self.emit("data", view[:n].tobytes())
-                    else:
-                        text = self._decoder(view[:n].tobytes())
-                        if text:
-                            self.emit("data", text)
-                    if (
-                        self._drained
-                        and not self._tasks
-                        and self._flowing
-                        and self._phase is _OPEN
-                        and not self._rbuf.length
-                    ):
-                        self._rwatch.start(self._respawn)
-                        self._actor = None
-                        return
-                elif n < 0:
-                    self._drained = True
-                else:
-                    self._drained = False  # EOF or an error: let the loop's recv see it
-        except BaseException as exc:  # noqa: B036 - the isolation boundary, as in _actor_main
-            self._on_step_error(exc)
-        self._actor_main()
+                return
 
     def _read_or_wait(self, deadline: float | None = None) -> None:
         """One read into the buffer, or (when the kernel was drained) one wait for data."""
@@ -709,6 +648,12 @@ class Socket(Actor):
 
     def _on_step_error(self, exc: BaseException) -> None:
         """An exception escaped a listener or handler: log it, end this connection only."""
+        if exc is self._errored and getattr(exc, "code", None) in _PEER_GONE:
+            # The socket's own I/O error (the peer reset or vanished), raised by
+            # a helper and not caught by the handler: the connection's fate,
+            # not a bug in the handler.  Routine for a server; no traceback.
+            logger.debug("%r ended: %s", self, exc)
+            return
         logger.error("exception in a listener of %r", self, exc_info=exc)
         diagnostics.publish(diagnostics.ListenerException(self, exc))
         self._reported = exc
@@ -780,6 +725,7 @@ class Socket(Actor):
     def read(self, size: int | None = None) -> bytes | str | None:
         """Node's non-blocking ``read([size])``: buffered data, or None if not enough."""
         buf = self._rbuf
+        self._reading = True  # Node's read() -> _read(): reading starts even if paused
         if size is not None and size > buf.length and self._read_side is ReadSide.OPEN:
             self._wake()
             return None

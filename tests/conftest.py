@@ -34,12 +34,10 @@ def _root(g: greenlet) -> greenlet:
 
 
 def _live_greenlets() -> list[greenlet]:
-    """This thread's live greenlets but the hub and gnet's pool of idle actor
-    greenlets (bounded and reused by design).  Other threads' hubs, such as
-    gevent's resolver pool workers, come and go on their own schedule."""
+    """This thread's live greenlets but the hub (other threads' hubs, such as
+    gevent's resolver pool workers, come and go on their own schedule)."""
     hub = gevent.get_hub()
     main = _root(getcurrent())
-    pooled = set(map(id, gnet_loop._pool.idle))
     return [
         g
         for g in gc.get_objects()
@@ -47,7 +45,6 @@ def _live_greenlets() -> list[greenlet]:
         and g
         and g is not hub
         and g is not main
-        and id(g) not in pooled
         and _root(g) is main
     ]
 
