@@ -257,22 +257,25 @@ class Pipe:
     ``end=False``); an ``'error'`` or ``'close'`` of ``dest`` unpipes.
     """
 
-    __slots__ = ("src", "dest", "end", "_waiting_drain")
+    __slots__ = ("src", "dest", "end", "_waiting_drain", "_drain_listener")
 
     def __init__(self, src: EventEmitter, dest: EventEmitter, end: bool) -> None:
         self.src = src
         self.dest = dest
         self.end = end
         self._waiting_drain = False
+        self._drain_listener = False  # added on the first False write, as Node does
         src.on("data", self.on_data)
         src.on("end", self.on_end)
-        dest.on("drain", self.on_drain)
         dest.on("error", self.on_dest_gone)
         dest.on("close", self.on_dest_gone)
 
     def on_data(self, chunk: Chunk) -> None:
         if self.dest.write(chunk) is False and not self._waiting_drain:  # type: ignore[attr-defined]
             self._waiting_drain = True
+            if not self._drain_listener:
+                self._drain_listener = True
+                self.dest.on("drain", self.on_drain)
             self.src.pause()  # type: ignore[attr-defined]
 
     def on_drain(self) -> None:
@@ -291,6 +294,7 @@ class Pipe:
     def detach(self) -> None:
         self.src.remove_listener("data", self.on_data)
         self.src.remove_listener("end", self.on_end)
-        self.dest.remove_listener("drain", self.on_drain)
+        if self._drain_listener:
+            self.dest.remove_listener("drain", self.on_drain)
         self.dest.remove_listener("error", self.on_dest_gone)
         self.dest.remove_listener("close", self.on_dest_gone)

@@ -125,9 +125,11 @@ class Socket(Actor):
         super().__init__()
         if isinstance(options, int) and not isinstance(options, bool):
             options = {"fd": options}  # Node's legacy new Socket(fd)
-        opts = normalize_options(options if isinstance(options, dict) else None)
-        opts.update(normalize_options(kwargs))
-        reject_object_mode(opts)
+        opts: dict[str, Any] = {}
+        if options or kwargs:
+            opts = normalize_options(options if isinstance(options, dict) else None)
+            opts.update(normalize_options(kwargs))
+            reject_object_mode(opts)
         self._sock: Any = None
         self._family = 0
         self._phase = Phase.NEW
@@ -212,8 +214,13 @@ class Socket(Actor):
 
     @classmethod
     def _accepted(cls, server: Server, sock: Any, opts: dict[str, Any]) -> Socket:
-        self = cls(opts)
+        self = cls()  # the server's options are already normalised and checked
         self._server = server
+        if opts.get("allow_half_open"):
+            self.allow_half_open = True
+        hwm = opts.get("high_water_mark")
+        if hwm is not None:
+            self._rhwm = self._whwm = int(hwm)
         if opts.get("pause_on_connect"):
             self._reading = False
             self._flowing = False
