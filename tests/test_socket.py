@@ -1423,6 +1423,25 @@ def test_autoselectfamily__all_refused_aggregate_error(track: Any) -> None:
         assert err.code == "ECONNREFUSED"  # type: ignore[attr-defined]
     assert closed.get(timeout=TIMEOUT) == (True,)
     assert log == []
+    # gnet's differences (README): the message names every attempt, and the
+    # aggregate is also of the first attempt's class.
+    assert all(m in str(err) for m in messages)
+    assert isinstance(err, ConnectionRefusedError)
+
+
+def test_socket_fileno__the_descriptor_then_minus_one(server_factory: Any) -> None:
+    # Beyond Node (README "Differences"): fileno() as Python sockets have it.
+    server = server_factory()
+    sock = gnet.Socket()
+    assert sock.fileno() == -1
+    sock.connect(port_of(server), "127.0.0.1")
+    gnet.once(sock, "connect", timeout=TIMEOUT)
+    fd = sock.fileno()
+    assert fd >= 0
+    assert os.readlink(f"/proc/self/fd/{fd}").startswith("socket:")
+    sock.destroy()
+    gnet.once(sock, "close", timeout=TIMEOUT)
+    assert sock.fileno() == -1
 
 
 @needs_ipv6
