@@ -2844,3 +2844,54 @@ def test_socket_destroy_twice__one_close(again: str) -> None:
     closed.get(timeout=TIMEOUT)
     gevent.sleep(0.02)
     assert log == [("error", "ECONNREFUSED"), ("close", True)]
+
+
+def test_pipe__proxy_to_a_slow_reader_keeps_memory_bounded(server_factory: Any) -> None:
+    # Issue 3's check: a proxy (accepted socket piped to an upstream
+    # connection) between a fast sender and a reader that has stopped reading.
+    # Backpressure must reach the sender through TCP: the proxy's queues stay
+    # near the high-water mark however much the sender pushes.
+    slow_side: list[gnet.Socket] = []
+    stalled = Event()
+
+    def reader(conn: gnet.Socket) -> None:
+        slow_side.append(conn)
+        conn.pause()  # reads nothing more: the kernel buffers fill up
+        stalled.set()
+
+    upstream = server_factory(reader)
+    proxied: list[tuple[gnet.Socket, gnet.Socket]] = []
+
+    def proxy(conn: gnet.Socket) -> None:
+        target = gnet.connect(port_of(upstream), "127.0.0.1")
+        conn.pipe(target)
+        target.pipe(conn)
+        proxied.append((conn, target))
+
+    front = server_factory(proxy)
+    sender = pysocket.create_connection(("127.0.0.1", port_of(front)))
+    sender.setblocking(False)
+    try:
+        assert stalled.wait(5)
+        chunk = b"x" * 65536
+        sent = 0
+        worst = 0
+        deadline = gevent.get_hub().loop.now() + 1.0
+        while sent < 64 * 1024 * 1024 and gevent.get_hub().loop.now() < deadline:
+            try:
+                sent += sender.send(chunk)
+            except BlockingIOError:
+                gevent.sleep(0.005)  # the sender is pushed back: let the proxy run
+            conn, target = proxied[0]
+            worst = max(worst, conn.readable_length + target.writable_length)
+        # Far less got through than was offered, and the proxy held at most a
+        # few high-water marks (plus one 64 KiB read) at any time.
+        assert sent < 64 * 1024 * 1024
+        assert worst <= 4 * 16384 + 65536
+    finally:
+        sender.close()
+        for conn, target in proxied:
+            conn.destroy()
+            target.destroy()
+        for conn in slow_side:
+            conn.destroy()
