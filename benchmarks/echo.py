@@ -89,6 +89,11 @@ class Run:
     def add(self, server: str, label: str, m: Measurement) -> None:
         self.results.setdefault(server, {}).setdefault(label, []).append(m)
 
+    def median_raw(self, server: str, label: str, key: str) -> float | None:
+        values = [m.raw[key] for m in self.results.get(server, {}).get(label, [])
+                  if m.raw.get(key) is not None]
+        return statistics.median(values) if values else None
+
     def median(self, server: str, label: str) -> tuple[float | None, str]:
         ms = self.results.get(server, {}).get(label, [])
         values = [m.value for m in ms if m.value is not None]
@@ -274,6 +279,12 @@ def measure(
     except (IndexError, ValueError):
         return Measurement(None, '!', {'error': f'loadgen: {proc.stderr.strip() or proc.stdout}'})
     raw['server_cpu'] = round(served / hz / wall, 3)
+    # Server CPU per operation (us per round trip / connection, per MB for
+    # bulk): what a busy shared machine distorts least, unlike a rate.
+    # Approximate: the server's CPU over the whole run, over the operations
+    # the measured rate implies for warm-up plus duration.
+    ops = raw.get('rate', 0) * (args.warmup + args.duration)
+    raw['server_us_per_op'] = round(served / hz * 1e6 / ops, 2) if ops > 0 else None
     raw['other_cpu'] = round(max(0.0, (busy - served) / hz - raw['cpu_total_s']) / wall, 3)
     marks = ''
     if raw['errors'] or not raw['complete'] or raw['rate'] <= 0 or not server.alive():
@@ -327,11 +338,35 @@ def table(run: Run, servers: list[str], labels: list[str], headings: list[str]) 
     return '\n'.join(rows + ([''] if skipped else []) + skipped)
 
 
+def cpu_table(run: Run, servers: list[str], labels: list[str], headings: list[str]) -> str:
+    """Server CPU per operation (lower is better), and each base's cost ÷ the server's."""
+    measured = [s for s in servers if s in run.results]
+    bases = [b for b in BASELINES if b in measured]
+    short = ' / '.join(SHORT.get(label, label) for label in labels)
+    head = ['server', *(f'{h} cpu µs/op' for h in headings),
+            *(f'{b} cost ÷ this ({short})' for b in bases)]
+    rows = [
+        '| ' + ' | '.join(head) + ' |',
+        '|' + '|'.join(['---', *['---:'] * (len(head) - 1)]) + '|',
+    ]
+    for server in measured:
+        costs = [run.median_raw(server, label, 'server_us_per_op') for label in labels]
+        cells = [server, *('n/a' if c is None else f'{c:.2f}' for c in costs)]
+        for base in bases:
+            ratios = []
+            for label, cost in zip(labels, costs, strict=True):
+                base_cost = run.median_raw(base, label, 'server_us_per_op')
+                ratios.append(f'{base_cost / cost:.2f}' if cost and base_cost else '–')
+            cells.append(' / '.join(ratios))
+        rows.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(rows)
+
+
 def plot_sweep(run: Run, servers: list[str], title: str) -> None:
     try:
         import matplotlib
     except ImportError:
-        log('matplotlib is not importable: no plot (pip install matplotlib for results/sweep.png)')
+        log('matplotlib is not importable: no plot (pip install matplotlib for benchmarks/sweep.png)')
         return
     matplotlib.use('Agg')  # renders to a file with no display
     import matplotlib.pyplot as plt
@@ -351,7 +386,7 @@ def plot_sweep(run: Run, servers: list[str], title: str) -> None:
     ax.grid(True, alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    out = RESULTS / 'sweep.png'
+    out = HERE / 'sweep.png'  # committed: README.md shows it
     fig.savefig(out, dpi=120)
     log(f'plot: {out.relative_to(ROOT)}')
 
@@ -470,6 +505,8 @@ def main() -> None:
         headings = [LOAD_HEADINGS[label] for label in labels]
     print(f'\n{title}\n')
     print(table(run, args.servers, labels, headings))
+    print()
+    print(cpu_table(run, args.servers, labels, headings))
     print('\nmarks (any round): ! errors or no echo  * loadgen ≥ 90% of its core (client-bound)'
           f'  ~ other processes busy > {NOISY} cores')
 
