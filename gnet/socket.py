@@ -561,8 +561,8 @@ class Socket(Actor):
         if self._drained:
             self._park_with_deadline(self._read_watcher(), deadline)
             self._drained = False  # readable now, or woken for another reason
-        elif self._read_once() is None:
-            self._drained = True
+        else:
+            self._read_once()  # on EAGAIN it marks the kernel drained: next time, wait
 
     def _read_watcher(self) -> Any:
         watcher = self._rwatch
@@ -577,30 +577,35 @@ class Socket(Actor):
             return True
         return self._reading and self._rbuf.length < self._rhwm
 
-    def _read_once(self) -> bool | None:
-        """One ``recv``: True if it made progress, None on EAGAIN."""
-        view = _recv_buffer.view
+    def _recv_raw(self, view: memoryview) -> bytes | None:
+        """One ``recv_into(view)``, accounted: the bytes, ``b''`` once the stream
+        has ended or failed (handled here), None when the kernel had nothing."""
         try:
             n = self._sock.recv_into(view)
-        except BlockingIOError:
+        except (BlockingIOError, InterruptedError):
+            self._drained = True
             return None
-        except InterruptedError:
-            return True
         except OSError as exc:
             self.destroy(from_oserror(exc, "read"))
-            return True
+            return b""
         if n == 0:
             self._on_eof()
-            return True
+            return b""
         self._drained = n < len(view)
         self.bytes_read += n
         if self._timeout_ms:
             self._touch()
-        chunk: Any = view[:n].tobytes()
-        if self._decoder is not None:
-            chunk = self._decoder(chunk)
-            if not chunk:
-                return True
+        return view[:n].tobytes()
+
+    def _read_once(self) -> bool | None:
+        """One ``recv`` into the buffer (or ``'data'``): True if it made progress,
+        None on EAGAIN."""
+        raw = self._recv_raw(_recv_buffer.view)
+        if not raw:
+            return None if raw is None else True
+        chunk: Any = raw if self._decoder is None else self._decoder(raw)
+        if not chunk:
+            return True
         if self._flowing and not self._rbuf:
             self.emit("data", chunk)
         else:
@@ -1445,22 +1450,7 @@ class Socket(Actor):
                 self._drained = False
                 if self._tasks or self._phase is not _OPEN or self._flowing:
                     return None
-            try:
-                n = self._sock.recv_into(view)
-            except (BlockingIOError, InterruptedError):
-                self._drained = True
-                return None
-            except OSError as exc:
-                self.destroy(from_oserror(exc, "read"))
-                return None
-            if n == 0:
-                self._on_eof()
-                return None
-            self._drained = n < len(view)
-            self.bytes_read += n
-            if self._timeout_ms:
-                self._touch()
-            return view[:n].tobytes()
+            return self._recv_raw(view) or None
         finally:
             self._helper = None
 
