@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import os
 import shutil
+import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -107,6 +108,45 @@ def server_factory() -> Iterator[Callable[..., gnet.Server]]:
             conn.destroy()
         if server.listening:
             server.close()
+
+
+@pytest.fixture
+def track() -> Iterator[Callable[[Any], Any]]:
+    """``track(obj)`` returns ``obj`` and cleans it up at teardown, even after a failure.
+
+    A gnet Socket is destroyed; a gnet Server has its connections destroyed
+    and is closed if listening; anything else (a stdlib socket) is closed.
+    """
+    objects: list[Any] = []
+
+    def add(obj: Any) -> Any:
+        objects.append(obj)
+        return obj
+
+    yield add
+    for obj in reversed(objects):
+        if isinstance(obj, gnet.Server):
+            for conn in list(obj._sockets):
+                conn.destroy()
+            if obj.listening:
+                obj.close()
+        elif isinstance(obj, gnet.Socket):
+            obj.destroy()
+        else:
+            obj.close()
+
+
+def _can_bind_ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
+            probe.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+HAS_IPV6 = _can_bind_ipv6_loopback()
+needs_ipv6 = pytest.mark.skipif(not HAS_IPV6, reason="no IPv6 loopback (::1) on this machine")
 
 
 def port_of(server: gnet.Server) -> int:

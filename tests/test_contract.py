@@ -12,7 +12,7 @@ import inspect
 import os
 import socket as pysocket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import gevent
@@ -29,27 +29,6 @@ T = 5.0  # seconds: the bound on every wait
 
 # ----------------------------------------------------------------------
 # helpers
-
-
-@pytest.fixture
-def track() -> Iterator[Callable[[Any], Any]]:
-    """``track(obj)`` returns ``obj``; at teardown sockets are destroyed, servers closed."""
-    made: list[Any] = []
-
-    def add(obj: Any) -> Any:
-        made.append(obj)
-        return obj
-
-    yield add
-    for obj in made:
-        if isinstance(obj, gnet.Server):
-            for conn in list(obj._sockets):
-                conn.destroy()
-            obj.close()
-        elif isinstance(obj, pysocket.socket):
-            obj.close()
-        else:
-            obj.destroy()
 
 
 def waiter(emitter: Any, event: str) -> AsyncResult:

@@ -120,28 +120,6 @@ def subscribed(*subscribers: Callable[[object], Any]) -> Iterator[None]:
                 zope.event.subscribers.remove(subscriber)
 
 
-@pytest.fixture
-def track() -> Iterator[Callable[[Any], Any]]:
-    """``track(obj)``: destroy/close a gnet socket or server, or close a socket, at teardown."""
-    objects: list[Any] = []
-
-    def add(obj: Any) -> Any:
-        objects.append(obj)
-        if isinstance(obj, gnet.Server):
-            obj.on("connection", objects.append)
-        return obj
-
-    yield add
-    for obj in reversed(objects):
-        if isinstance(obj, gnet.Socket):
-            obj.destroy()
-        elif isinstance(obj, gnet.Server):
-            if obj.listening:
-                obj.close()
-        else:
-            obj.close()
-
-
 def listen_local(server: gnet.Server) -> int:
     server.listen(0, "127.0.0.1")
     gnet.once(server, "listening", timeout=T)

@@ -76,31 +76,6 @@ class Closes:
                 )
 
 
-@pytest.fixture
-def track() -> Iterator[Callable[[Any], Any]]:
-    """``track(obj)``: destroy/close a gnet socket or server, or close a socket, at teardown.
-
-    A tracked server's connections are destroyed too.
-    """
-    objects: list[Any] = []
-
-    def add(obj: Any) -> Any:
-        objects.append(obj)
-        return obj
-
-    yield add
-    for obj in reversed(objects):
-        if isinstance(obj, gnet.Server):
-            for conn in list(obj._sockets):
-                conn.destroy()
-            if obj.listening:
-                obj.close()
-        elif isinstance(obj, gnet.Socket):
-            obj.destroy()
-        else:
-            obj.close()
-
-
 def listen_local(server: gnet.Server) -> int:
     server.listen(0, "127.0.0.1")
     gnet.once(server, "listening", timeout=T)

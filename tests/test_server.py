@@ -21,12 +21,12 @@ import socket
 import stat
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import gevent
 import pytest
-from conftest import port_of
+from conftest import needs_ipv6, port_of
 from gevent.event import Event
 
 import gnet
@@ -35,17 +35,6 @@ from gnet.errors import NodeError
 T = 5.0  # seconds: the bound on every wait for an event
 
 
-def _has_ipv6() -> bool:
-    try:
-        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
-            probe.bind(("::1", 0))
-        return True
-    except OSError:
-        return False
-
-
-HAS_IPV6 = _has_ipv6()
-needs_ipv6 = pytest.mark.skipif(not HAS_IPV6, reason="no IPv6 loopback (::1) on this machine")
 
 
 class Collector:
@@ -102,31 +91,6 @@ def assert_run_idle_at_start() -> None:
         "gnet.run() blocks before this test opened anything: "
         "an earlier test left a server or socket holding a reference"
     )
-
-
-@pytest.fixture
-def track() -> Iterator[Callable[[Any], Any]]:
-    """``track(obj)``: close/destroy a server, socket or stdlib socket at teardown.
-
-    A tracked server's accepted connections are tracked too.
-    """
-    objects: list[Any] = []
-
-    def add(obj: Any) -> Any:
-        objects.append(obj)
-        if isinstance(obj, gnet.Server):
-            obj.on("connection", objects.append)
-        return obj
-
-    yield add
-    for obj in reversed(objects):
-        if isinstance(obj, gnet.Socket):
-            obj.destroy()
-        elif isinstance(obj, gnet.Server):
-            if obj.listening:
-                obj.close()
-        elif isinstance(obj, socket.socket):
-            obj.close()
 
 
 def listen_local(server: gnet.Server) -> int:

@@ -21,7 +21,7 @@ from typing import Any
 
 import gevent
 import pytest
-from conftest import port_of
+from conftest import HAS_IPV6, needs_ipv6, port_of
 from gevent.event import AsyncResult, Event
 
 import gnet
@@ -29,18 +29,7 @@ import gnet
 TIMEOUT = 5  # seconds; every wait is bounded
 
 
-def _can_bind_ipv6_loopback() -> bool:
-    try:
-        with pysocket.socket(pysocket.AF_INET6, pysocket.SOCK_STREAM) as s:
-            s.bind(("::1", 0))
-        return True
-    except OSError:
-        return False
-
-
-HAS_IPV6 = _can_bind_ipv6_loopback()
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
-needs_ipv6 = pytest.mark.skipif(not HAS_IPV6, reason="::1 cannot be bound here (no IPv6)")
 
 
 # ----------------------------------------------------------------------
@@ -85,20 +74,6 @@ def closed_port_v6() -> int:
     with pysocket.socket(pysocket.AF_INET6) as s:
         s.bind(("::1", 0))
         return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def track() -> Iterator[Callable[[Any], Any]]:
-    """``track(sock)`` returns ``sock`` and destroys it at teardown (even on failure)."""
-    made: list[Any] = []
-
-    def add(sock: Any) -> Any:
-        made.append(sock)
-        return sock
-
-    yield add
-    for sock in made:
-        sock.destroy()
 
 
 @pytest.fixture
