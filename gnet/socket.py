@@ -322,7 +322,7 @@ class Socket(Actor):
         diagnostics.publish(diagnostics.ClientConnected(self))
         self.emit("connect")
         self.emit("ready")
-        self._notify()  # helpers blocked in other greenlets while connecting
+        self._wake()  # also helpers blocked in other greenlets while connecting
         if self._phase is Phase.OPEN:
             self._flush_queue()
             if self._write_side is WriteSide.ENDING and not self._wqueue:
@@ -948,7 +948,7 @@ class Socket(Actor):
         if self._wwatch is not None:
             self._wwatch.stop()
         if self._sender is not None or self._waker is not None:
-            self._notify()
+            self._wake()
         if self._need_drain:
             self._need_drain = False
             self._defer(self._emit_drain)
@@ -1087,7 +1087,7 @@ class Socket(Actor):
             timer.start(self._defer, self._emit_close, timer, callbacks, after_close)
         else:
             self._defer(self._emit_close, None, callbacks, after_close)
-        self._notify()
+        self._wake()
         return self
 
     def _emit_error(self, error: BaseException) -> None:
@@ -1156,10 +1156,6 @@ class Socket(Actor):
             pass
         return self.destroy()
 
-    def _notify(self) -> None:
-        """Wake any greenlet blocked in a helper (and the actor)."""
-        self._wake()
-
     # ------------------------------------------------------------------
     # timeout, options, ref
 
@@ -1185,24 +1181,16 @@ class Socket(Actor):
         if callback is not None:
             self.once("timeout", callback)
         self._last_active = self._hub.loop.now()
-        self._start_timer(msecs / 1000.0)
+        self._arm_timer(msecs / 1000.0)
         return self
 
-    def _start_timer(self, seconds: float) -> None:
-        self._timer_fired = False
-        timer = self._timer
-        if timer is None:
-            self._timer = timer = self._hub.loop.timer(seconds)
-            timer.start(self._on_timer)
-        else:
-            timer.stop()
-            timer.start(self._on_timer)
-
-    def _start_timer_after(self, seconds: float) -> None:
+    def _arm_timer(self, seconds: float) -> None:
+        """(Re)start the idle timer to fire in ``seconds``."""
         if self._timer is not None:
             self._timer.close()
         self._timer = self._hub.loop.timer(seconds)
         self._timer.start(self._on_timer)
+        self._timer_fired = False
 
     def _on_timer(self) -> None:
         # In the hub: decide, then hand the event to the actor greenlet.
@@ -1212,7 +1200,7 @@ class Socket(Actor):
         idle = self._hub.loop.now() - self._last_active
         remaining = ms / 1000.0 - idle
         if remaining > 0.001:
-            self._start_timer_after(remaining)
+            self._arm_timer(remaining)
             return
         self._timer_fired = True
         self._defer(self._emit_timeout)
@@ -1225,8 +1213,7 @@ class Socket(Actor):
         """Activity: the idle timer restarts (NODE-NET H2)."""
         self._last_active = self._hub.loop.now()
         if self._timer_fired and self._timeout_ms:
-            self._start_timer_after(self._timeout_ms / 1000.0)
-            self._timer_fired = False
+            self._arm_timer(self._timeout_ms / 1000.0)
 
     @property
     def timeout(self) -> float | None:
