@@ -258,11 +258,8 @@ class Socket(Actor):
         families interleaved.
         """
         options, callback = normalize_connect_args(args, kwargs)
-        if self._phase is Phase.DESTROYED and self._close_emitted:
-            self._reset_for_reconnect()
-        if self._phase is not Phase.NEW:
-            raise make_error("ERR_SOCKET_CLOSED") if self._phase is Phase.DESTROYED else \
-                make_error("ERR_INVALID_ARG_VALUE", "socket", "connected", "is already connecting")
+        if self._phase is not Phase.NEW and self._connect_again(options, callback):
+            return self
         if options.get("allow_half_open") is not None:
             self.allow_half_open = bool(options["allow_half_open"])
         if options.get("no_delay"):
@@ -279,6 +276,32 @@ class Socket(Actor):
         diagnostics.publish(diagnostics.ClientConnectStarted(self, options))
         self._wake()
         return self
+
+    def _connect_again(self, options: dict[str, Any], callback: Callback | None) -> bool:
+        """``connect()`` on a socket that is not new, as Node v20 does it.
+
+        Returns True when handled here; False once the socket is reset for a
+        fresh connect (after its ``'close'``, NODE-NET C14).
+        """
+        if self._phase is Phase.DESTROYED:
+            if self._close_emitted:
+                self._reset_for_reconnect()
+                return False
+            # Destroyed, 'close' still to come: connect once it has.
+            again = (options, callback) if callback is not None else (options,)
+            self.once("close", lambda *_: self.connect(*again))
+            return True
+        if callback is not None:
+            self.once("connect", callback)
+        if self._phase is Phase.CONNECTING:
+            # Node: the second connect fails the socket with EALREADY.
+            target = options.get("path") or options.get("host")
+            self.destroy(system_error(errno.EALREADY, "connect", target, options.get("port")))
+        else:
+            # Node: a connected socket emits 'connect' (and 'ready') again.
+            self._defer(self.emit, "connect")
+            self._defer(self.emit, "ready")
+        return True
 
     def _reset_for_reconnect(self) -> None:
         self._phase = Phase.NEW
@@ -303,7 +326,7 @@ class Socket(Actor):
             sock = self._connect_path(options) if "path" in options else self._connect_tcp(options)
         except _Cancelled:
             return
-        except BaseException as exc:  # noqa: B036 - every failure becomes 'error'
+        except (OSError, NodeError) as exc:  # the connect failed: 'error' (a listener's bug is not)
             if self._phase is Phase.CONNECTING:
                 err = from_oserror(exc, "connect")
                 diagnostics.publish(diagnostics.ClientConnectFailed(self, err))
@@ -313,17 +336,14 @@ class Socket(Actor):
         if self._phase is not Phase.CONNECTING:  # destroyed meanwhile
             sock.close()
             return
-        self._sock = sock
-        self._family = sock.family
-        self._phase = Phase.OPEN
         if self._flowing is False:
             self._reading = False  # Node reads nothing from a socket paused before connect
-        self._apply_options()
+        self._adopt(sock)
         diagnostics.publish(diagnostics.ClientConnected(self))
         self.emit("connect")
         self.emit("ready")
         self._wake()  # also helpers blocked in other greenlets while connecting
-        if self._phase is Phase.OPEN:
+        if not self.destroyed:  # a 'connect' listener may have destroyed it
             self._flush_queue()
             if self._write_side is WriteSide.ENDING and not self._wqueue:
                 self._shutdown_write()
@@ -354,8 +374,8 @@ class Socket(Actor):
             addresses = [(host, ip_family)]
         else:
             addresses = self._lookup(host, family, options)
-            if not addresses:
-                raise _Cancelled
+            if not addresses:  # only a custom lookup can answer nothing (Node crashes)
+                raise system_error(_pysocket.EAI_NONAME, "getaddrinfo", hostname=host)
         auto = options.get("auto_select_family")
         if auto is None:
             auto = True
@@ -387,9 +407,6 @@ class Socket(Actor):
                 err = system_error(errno.ETIMEDOUT, "connect", ip, port)
                 errors.append(err)
                 self.emit("connectionAttemptTimeout", ip, port, fam)
-            except _Cancelled:
-                sock.close()
-                raise
             except OSError as exc:
                 sock.close()
                 syscall = "bind" if exc.errno == errno.EADDRINUSE and local else "connect"
@@ -398,6 +415,9 @@ class Socket(Actor):
                 if self._phase is not Phase.CONNECTING:
                     raise _Cancelled from None
                 self.emit("connectionAttemptFailed", ip, port, fam, err)
+            except BaseException:  # cancelled, or a listener raised: this attempt is over
+                sock.close()
+                raise
         if len(errors) == 1:
             raise errors[0]
         raise aggregate_error(errors)
@@ -445,7 +465,10 @@ class Socket(Actor):
                 timer.start(self._resume)
             try:
                 while True:
-                    self._park(watcher)
+                    if self._tasks:  # e.g. 'timeout': a listener may destroy us meanwhile
+                        self._run_tasks()
+                    else:
+                        self._park(watcher)
                     if self._phase is not Phase.CONNECTING:
                         raise _Cancelled
                     err = sock.getsockopt(_pysocket.SOL_SOCKET, _pysocket.SO_ERROR)

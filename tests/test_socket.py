@@ -2873,3 +2873,108 @@ def test_pipe__proxy_to_a_slow_reader_keeps_memory_bounded(server_factory: Any) 
             target.destroy()
         for conn in slow_side:
             conn.destroy()
+
+
+@pytest.fixture
+def stalled_port() -> Iterator[int]:
+    """A port whose connects hang: a listener that never accepts, its backlog full
+    (the kernel then drops new SYNs), as a black-holed address would."""
+    listener = pysocket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    for _ in range(4):
+        filler = pysocket.socket()
+        filler.setblocking(False)
+        filler.connect_ex(("127.0.0.1", port))
+        fillers.append(filler)
+    gevent.sleep(0.05)
+    yield port
+    for filler in fillers:
+        filler.close()
+    listener.close()
+
+
+def test_connect_timeout__timeout_while_connecting_can_destroy(stalled_port: int) -> None:
+    # NODE-NET H5 (nodejs/node#5757): set_timeout() is the connect timeout;
+    # 'timeout' fires while the connect hangs and its listener can end it.
+    # (The actor once spun on the queued 'timeout' and hung the process.)
+    conn = gnet.connect(stalled_port, "127.0.0.1")
+    conn.set_timeout(50)
+    events: list[Any] = []
+    conn.on("timeout", lambda: (events.append("timeout"), conn.destroy()))
+    conn.on("error", lambda err: events.append(err))
+    assert gnet.once(conn, "close", timeout=TIMEOUT) == (False,)
+    assert events == ["timeout"]
+
+
+def test_connect_again__while_connecting_fails_with_ealready(stalled_port: int) -> None:
+    # Node v20 (checked): a second connect() on a connecting socket does not
+    # throw; the socket gets 'error' EALREADY, then 'close'(true).
+    conn = gnet.connect(stalled_port, "127.0.0.1")
+    assert conn.connect(stalled_port, "127.0.0.1") is conn
+    errors, closed = waiter(conn, "error"), waiter(conn, "close")
+    assert errors.get(timeout=TIMEOUT)[0].code == "EALREADY"
+    assert closed.get(timeout=TIMEOUT) == (True,)
+
+
+def test_connect_again__while_connected_emits_connect_again(
+    server_factory: Any, track: Any
+) -> None:
+    # Node v20 (checked): connect() on a connected socket emits 'connect'
+    # again and the connection carries on.
+    conn = track(gnet.connect(port_of(server_factory()), "127.0.0.1"))
+    gnet.once(conn, "connect", timeout=TIMEOUT)
+    called = Event()
+    conn.connect(port_of(server_factory()), "127.0.0.1", called.set)
+    assert called.wait(TIMEOUT)
+    assert conn.ready_state == "open" and not conn.destroyed
+
+
+def test_connect_again__after_destroy_reconnects_once_closed(
+    server_factory: Any, track: Any
+) -> None:
+    # Node v20 (checked): connect() right after destroy(), before 'close',
+    # does not throw; the socket connects again (gnet: once 'close' is out).
+    port = port_of(server_factory())
+    conn = track(gnet.connect(port, "127.0.0.1"))
+    gnet.once(conn, "connect", timeout=TIMEOUT)
+    events: list[str] = []
+    conn.on("close", lambda had_error: events.append("close"))
+    conn.destroy()
+    reconnected = Event()
+    conn.connect(port, "127.0.0.1", lambda: (events.append("connect"), reconnected.set()))
+    assert reconnected.wait(TIMEOUT)
+    assert events == ["close", "connect"]
+    assert conn.ready_state == "open"
+
+
+def test_connect_custom_lookup__no_address_is_enotfound(track: Any) -> None:
+    # A lookup that answers nothing fails the connect (Node v20 crashes with
+    # a TypeError; gnet gives the getaddrinfo error a real resolver would).
+    conn = track(
+        gnet.connect({"port": 1, "host": "nothing.test", "lookup": lambda h, o, cb: cb(None, [])})
+    )
+    errors, closed = waiter(conn, "error"), waiter(conn, "close")
+    (err,) = errors.get(timeout=TIMEOUT)
+    assert err.code == "ENOTFOUND" and err.hostname == "nothing.test"
+    assert closed.get(timeout=TIMEOUT) == (True,)
+
+
+def test_connect_listener_exception__is_isolated_not_a_connect_error(
+    server_factory: Any, track: Any, caplog: Any
+) -> None:
+    # A bug in a 'connectionAttempt' listener is a listener exception
+    # (logged with its traceback, 'close'(true)), not an 'error' event
+    # disguised as a failed connect; the attempt's descriptor is closed
+    # (the leak check would fail otherwise).
+    conn = gnet.Socket()
+    track(conn)
+    conn.on("connectionAttempt", lambda *args: 1 / 0)
+    errors: list[Any] = []
+    conn.on("error", errors.append)
+    conn.connect(port_of(server_factory()), "127.0.0.1")
+    assert gnet.once(conn, "close", timeout=TIMEOUT) == (True,)
+    assert errors == []
+    assert any(r.exc_info and r.exc_info[0] is ZeroDivisionError for r in caplog.records)
