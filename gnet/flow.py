@@ -286,7 +286,7 @@ class Pipe:
     def on_end(self) -> None:
         if self.end:
             self.dest.end()  # type: ignore[attr-defined]
-        self.detach()
+        self.src.unpipe(self.dest)  # type: ignore[attr-defined]
 
     def on_dest_gone(self, *args: Any) -> None:
         self.src.unpipe(self.dest)  # type: ignore[attr-defined]

@@ -735,9 +735,9 @@ class Socket(Actor):
         self._decoder = decoder(encoding or "utf8")
         self._encoding = encoding or "utf8"
         self._rbuf.empty = ""
-        if self._rbuf:  # what is buffered is re-read as text
+        if self._rbuf:  # buffered bytes are re-read as text; text stays as it is
             raw = self._rbuf.take()
-            self._rbuf.push(self._decoder(raw if isinstance(raw, bytes) else raw.encode("latin-1")))
+            self._rbuf.push(raw if isinstance(raw, str) else self._decoder(raw))
         return self
 
     def pause(self) -> Socket:

@@ -2978,3 +2978,42 @@ def test_connect_listener_exception__is_isolated_not_a_connect_error(
     assert gnet.once(conn, "close", timeout=TIMEOUT) == (True,)
     assert errors == []
     assert any(r.exc_info and r.exc_info[0] is ZeroDivisionError for r in caplog.records)
+
+
+def test_set_encoding__twice_keeps_buffered_text() -> None:
+    # Text already decoded stays as it is when set_encoding() is called again
+    # (it used to be re-encoded as latin-1, which fails on '€').
+    conn = gnet.Socket()
+    conn.set_encoding("utf8")
+    conn.unshift("€uro")
+    conn.set_encoding("utf8")
+    assert conn.read() == "€uro"
+
+
+class _Sink(gnet.EventEmitter):
+    """A minimal pipe destination: records what it is given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.chunks: list[Any] = []
+        self.ended = False
+
+    def write(self, chunk: Any) -> bool:
+        self.chunks.append(chunk)
+        return True
+
+    def end(self) -> None:
+        self.ended = True
+
+
+def test_pipe__ended_pipe_is_unpiped(server_factory: Any, track: Any) -> None:
+    # Node's pipe cleans up on the source's 'end': the pipe is gone, so a
+    # socket piped again (e.g. after a reconnect) does not pile up old ones.
+    server = server_factory(lambda conn: conn.end(b"bye"))
+    src = track(gnet.connect(port_of(server), "127.0.0.1", allow_half_open=True))
+    sink = _Sink()
+    src.pipe(sink)
+    gnet.once(src, "end", timeout=TIMEOUT)
+    assert sink.chunks == [b"bye"] and sink.ended
+    assert src._pipes == []
+    assert src.listener_count("data") == 0
