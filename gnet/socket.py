@@ -883,9 +883,9 @@ class Socket(Actor):
                 if callback is not None:
                     self._defer(callback, None)
                 return True
-            chunk = chunk[sent:]
-            self._wqueue.append([chunk, callback])
-            self._wlen += len(chunk)
+            tail = memoryview(chunk)[sent:]  # the unsent part, not a copy of it
+            self._wqueue.append([tail, callback])
+            self._wlen += len(tail)
             self._write_watcher().start(self._on_writable)
         else:
             self._wqueue.append([chunk, callback])

@@ -3017,3 +3017,35 @@ def test_pipe__ended_pipe_is_unpiped(server_factory: Any, track: Any) -> None:
     assert sink.chunks == [b"bye"] and sink.ended
     assert src._pipes == []
     assert src.listener_count("data") == 0
+
+
+def test_write_callback__every_python_shape_is_called_right(
+    server_factory: Any, track: Any
+) -> None:
+    # Node calls a write callback with nothing on success; gnet calls each
+    # shape the way it can take it, also when the same code comes again
+    # (the shape is cached per code object).
+    calls: list[Any] = []
+
+    class Holder:
+        def method(self, err: Any) -> None:
+            calls.append(("method", err))
+
+    conn = track(gnet.connect(port_of(server_factory(lambda c: c.resume())), "127.0.0.1"))
+    gnet.once(conn, "connect", timeout=TIMEOUT)
+    for i in range(2):
+        conn.write(b"a", lambda i=i: calls.append(("none", i)))
+        conn.write(b"b", lambda err, i=i: calls.append(("err", i, err)))
+        conn.write(b"c", lambda *args, i=i: calls.append(("args", i, args)))
+        conn.write(b"d", Holder().method)
+    done = Event()
+    conn.write(b"e", done.set)
+    assert done.wait(TIMEOUT)
+    assert calls == [
+        ("none", 0), ("err", 0, None), ("args", 0, ()), ("method", None),
+        ("none", 1), ("err", 1, None), ("args", 1, ()), ("method", None),
+    ]
+    failed: AsyncResult = AsyncResult()
+    conn.destroy()
+    conn.write(b"x", lambda *args: failed.set(args))
+    assert failed.get(timeout=TIMEOUT)[0].code == "ERR_STREAM_DESTROYED"
