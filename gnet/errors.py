@@ -257,10 +257,12 @@ class NodeSystemError(OSError):
     """
 
     code: str
-    syscall: str | None
-    address: str | None
-    port: int | None
-    hostname: str | None
+    # None where Node leaves the field undefined (a read error has no
+    # address; only a getaddrinfo error has a hostname).
+    syscall: str | None = None
+    address: str | None = None
+    port: int | None = None
+    hostname: str | None = None
 
     def __str__(self) -> str:
         return self.message
@@ -316,7 +318,7 @@ def system_error(
     if gai:
         base: type[OSError] = _socket.gaierror
     elif num is not None:
-        base = type(OSError(num, ""))
+        base = _errno_class(num)
     else:
         base = OSError
     if message is None:
@@ -336,17 +338,29 @@ def system_error(
     err._message = message  # type: ignore[attr-defined]
     err.code = code
     err.syscall = syscall
-    err.address = address if not gai else None
-    err.port = port if not gai else None
-    err.hostname = hostname
+    if gai:
+        err.hostname = hostname
+    else:
+        if address is not None:
+            err.address = address
+        if port is not None:
+            err.port = port
     if local is not None:
         err.local_address, err.local_port = local  # type: ignore[attr-defined]
         err.localAddress, err.localPort = local  # type: ignore[attr-defined]
-    if not gai and address is None:
-        del err.address
-    if not gai and port is None:
-        del err.port
     return err
+
+
+_errno_classes: dict[int, type[OSError]] = {}
+
+
+def _errno_class(num: int) -> type[OSError]:
+    """The built-in OSError subclass Python raises for ``num`` (ECONNREFUSED ->
+    ConnectionRefusedError, ...), found once per errno."""
+    cls = _errno_classes.get(num)
+    if cls is None:
+        cls = _errno_classes[num] = type(OSError(num, ""))
+    return cls
 
 
 def from_oserror(
