@@ -63,7 +63,7 @@ class Server(Actor):
     """
 
     __slots__ = (
-        "_options", "_lsock", "_lwatch", "_address", "_unlink_path", "_connections",
+        "_options", "_lsock", "_lwatch", "_address", "_unlink_path",
         "_listen_id", "max_connections", "_paused_until", "_backoff", "_closing",
         "_sockets",
     )  # fmt: skip
@@ -93,7 +93,6 @@ class Server(Actor):
         self._lwatch: Any = None
         self._address: Any = None
         self._unlink_path: str | None = None
-        self._connections = 0
         self._listen_id = 0
         self.max_connections: int | None = None
         self._paused_until = 0.0
@@ -346,13 +345,12 @@ class Server(Actor):
                 sock.close()  # Node: closed at once, no 'connection', no 'drop'
                 return
         limit = self.max_connections
-        if limit is not None and self._connections >= limit:
+        if limit is not None and len(self._sockets) >= limit:
             data = _drop_data(sock)
             sock.close()
             self._defer(self.emit, "drop", data)
             return
         conn = Socket._accepted(self, sock, self._options)
-        self._connections += 1
         self._sockets.add(conn)
         diagnostics.publish(diagnostics.ConnectionAccepted(self, conn))
         conn._defer(conn._serve_accepted, self)
@@ -361,7 +359,6 @@ class Server(Actor):
         """Called by a socket's destroy(): one slot free; maybe the server's 'close'."""
         if conn in self._sockets:
             self._sockets.discard(conn)
-            self._connections -= 1
             self._emit_close_if_drained()
 
     # ------------------------------------------------------------------
@@ -375,13 +372,13 @@ class Server(Actor):
 
     def get_connections(self, callback: Callable[..., Any]) -> Server:
         """Node's ``getConnections(cb)``: ``cb(None, count)``, always later."""
-        self._defer(callback, None, self._connections)
+        self._defer(callback, None, len(self._sockets))
         return self
 
     @property
     def connections(self) -> int:
         """The live connection count (Node's removed ``server.connections``)."""
-        return self._connections
+        return len(self._sockets)
 
     def ref(self) -> Server:
         self._refd = True
@@ -410,7 +407,7 @@ class Server(Actor):
         self._listen_id += 1  # a pending host lookup must not bind any more
         self._stop_listening()
         self._hold_ref(False)  # also the ref of a lookup that will now never bind
-        self._emit_close_if_drained(force=True)
+        self._emit_close_if_drained()
         return self
 
     def _stop_listening(self) -> None:
@@ -432,8 +429,8 @@ class Server(Actor):
         self._hold_ref(False)
         self._wake()
 
-    def _emit_close_if_drained(self, force: bool = False) -> None:
-        if (self._closing or force) and self._lsock is None and self._connections == 0:
+    def _emit_close_if_drained(self) -> None:
+        if self._closing and self._lsock is None and not self._sockets:
             self._defer(self._emit_close)
 
     def _emit_close(self) -> None:
