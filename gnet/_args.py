@@ -146,12 +146,10 @@ def normalize_connect_args(
         if not isinstance(path, str):
             raise make_error("ERR_INVALID_ARG_TYPE", "options.path", "of type string", path)
         return options, callback
-    if "port" not in options or options.get("port") is None and "port" not in options:
+    if "port" not in options:
         raise make_error("ERR_MISSING_ARGS", "options", "port", "path")
     port = options["port"]
-    if port is None or isinstance(port, (bool, list, tuple, dict)) or not isinstance(
-        port, (int, float, str)
-    ):
+    if isinstance(port, bool) or not isinstance(port, (int, float, str)):  # None too
         raise make_error(
             "ERR_INVALID_ARG_TYPE", "options.port", "one of type number or string", port
         )
@@ -246,9 +244,7 @@ def normalize_listen_args(
                 "ERR_INVALID_ARG_VALUE", "options", options, "must have the property \"port\" or \"path\""
             )
         return options, callback
-    if "port" in options and not isinstance(first, dict) or (
-        isinstance(first, dict) and "port" in options
-    ):
+    if "port" in options:
         port = options["port"]
         if port is None:
             options["port"] = 0
