@@ -1,12 +1,13 @@
 """Node's ``net.Server`` on gevent: listening, accepting, closing.
 
-The server's actor greenlet (:mod:`gnet.loop`) accepts connections on the
-real non-blocking listening socket and delivers the server's own events
-(``'listening'``, ``'error'``, ``'drop'``, ``'close'``).  Each accepted
-connection gets a :class:`~gnet.socket.Socket` with its own greenlet, whose
-first act is to emit the server's ``'connection'`` (running the connection
-listener in that greenlet), and which then carries that socket's events.
-So a slow or blocking connection listener never delays accepting.
+The hub accepts connections on the real non-blocking listening socket
+(a watcher callback: accepting runs no user code, so it pays no greenlet
+switch), and the server's actor greenlet (:mod:`gnet.loop`) delivers the
+server's own events (``'listening'``, ``'error'``, ``'drop'``, ``'close'``).
+Each accepted connection gets a :class:`~gnet.socket.Socket` with its own
+greenlet, whose first act is to emit the server's ``'connection'`` (running
+the connection listener in that greenlet), and which then carries that
+socket's events.  So a slow or blocking listener never delays accepting.
 
 Binding happens inside ``listen()`` (``address()`` works at once) unless a
 host name must be resolved first; either way ``'listening'`` and bind errors
@@ -38,7 +39,7 @@ from .socket import Socket
 __all__ = ["Server", "create_server"]
 
 DEFAULT_BACKLOG = 511
-_ACCEPT_BATCH = 64  # accepts per wake-up before letting other greenlets run
+_ACCEPT_BATCH = 64  # accepts per hub round before letting other watchers run
 _BACKOFF_MIN, _BACKOFF_MAX = 0.01, 1.0  # seconds, for EMFILE and friends
 _RESOURCE_ERRORS = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
 
@@ -64,8 +65,8 @@ class Server(Actor):
 
     __slots__ = (
         "_options", "_lsock", "_lwatch", "_address", "_unlink_path",
-        "_listen_id", "max_connections", "_paused_until", "_backoff", "_closing",
-        "_sockets",
+        "_listen_id", "max_connections", "_accepting", "_pause_timer", "_backoff",
+        "_closing", "_sockets",
     )  # fmt: skip
 
     def __init__(
@@ -95,7 +96,8 @@ class Server(Actor):
         self._unlink_path: str | None = None
         self._listen_id = 0
         self.max_connections: int | None = None
-        self._paused_until = 0.0
+        self._accepting = False  # 'listening' is due: accept unless paused
+        self._pause_timer: Any = None  # pause() or an accept error's back-off
         self._backoff = 0.0
         self._closing = False
         self._sockets: set[Socket] = set()
@@ -259,6 +261,7 @@ class Server(Actor):
     def _emit_listening(self, listen_id: int) -> None:
         if listen_id != self._listen_id or self._lsock is None:
             return
+        self._start_accepting()  # connections start in their greenlets, after this one yields
         diagnostics.publish(diagnostics.ServerListening(self, self.address()))
         self.emit("listening")
 
@@ -289,29 +292,26 @@ class Server(Actor):
     # ------------------------------------------------------------------
     # accepting
 
-    def _has_work(self) -> bool:
-        return self._lsock is not None
+    def _start_accepting(self) -> None:
+        self._accepting = True
+        if self._lwatch is not None and self._pause_timer is None:
+            self._lwatch.start(self._accept_ready)
 
-    def _step(self, once: bool = False) -> None:
-        if self._tasks:
-            self._run_tasks()
-            return
+    def _accept_ready(self) -> None:
+        """The listening socket's watcher callback, run in the hub: accept.
+
+        Accepting runs no user code (a connection's events start in its own
+        greenlet, the server's in the server's), so it needs no switch into
+        the server's greenlet: the hub accepts a batch and moves on.  The
+        watcher is level-triggered, so what is left is accepted next round.
+        """
         lsock = self._lsock
-        if lsock is None:
-            return
-        now = self._hub.loop.now()
-        if self._paused_until > now:
-            timer = self._hub.loop.timer(self._paused_until - now)
-            try:
-                self._park(timer)
-            finally:
-                timer.close()
-            return
         for _ in range(_ACCEPT_BATCH):
+            if self._lsock is not lsock or self._pause_timer is not None:
+                return
             try:
                 fd, addr = lsock._accept()
             except BlockingIOError:
-                self._park(self._lwatch)
                 return
             except InterruptedError:
                 continue
@@ -319,25 +319,47 @@ class Server(Actor):
                 self._accept_failed(exc)
                 return
             self._backoff = 0.0
-            self._on_accept(fd, addr)
-            if self._lsock is not lsock:
-                return
-        gevent.idle()  # a flood of connections must not starve the others
+            try:
+                self._on_accept(fd, addr)
+            except Exception as exc:  # a bug here must cost one connection, not the server
+                logger.error("accepting a connection on %r failed", self, exc_info=exc)
 
     def _accept_failed(self, exc: OSError) -> None:
         # Node emits 'error' (and crashes without a listener); a gnet server
         # keeps serving: it backs off, logs, and tells 'error' listeners.
-        err = from_oserror(exc, "accept")
-        if exc.errno in _RESOURCE_ERRORS or exc.errno in (errno.ECONNABORTED, errno.EPROTO):
-            self._backoff = min(_BACKOFF_MAX, max(_BACKOFF_MIN, self._backoff * 2))
-            self._paused_until = self._hub.loop.now() + self._backoff
+        # Every accept error backs off: EMFILE and friends persist until
+        # descriptors free up, and retrying at once would spin the hub.
+        self._backoff = min(_BACKOFF_MAX, max(_BACKOFF_MIN, self._backoff * 2))
+        self._pause_accepting(self._backoff)
+        self._defer(self._report_accept_error, from_oserror(exc, "accept"))
+
+    def _report_accept_error(self, err: BaseException) -> None:
         logger.warning("accept failed on %r: %s; retrying", self, err)
         if self.listener_count("error"):
             self.emit("error", err)
 
+    def _pause_accepting(self, seconds: float) -> None:
+        if self._lwatch is not None:
+            self._lwatch.stop()
+        if self._pause_timer is not None:
+            self._pause_timer.close()
+        self._pause_timer = timer = self._hub.loop.timer(seconds)
+        timer.start(self._resume_accepting)
+
+    def _resume_accepting(self) -> None:
+        if self._pause_timer is not None:
+            self._pause_timer.close()
+            self._pause_timer = None
+        if self._accepting:
+            self._start_accepting()
+
     def _on_accept(self, fd: int, addr: Any) -> None:
         lsock = self._lsock
-        sock = _socket.socket(lsock.family, _pysocket.SOCK_STREAM, 0, fd)
+        try:
+            sock = _socket.socket(lsock.family, _pysocket.SOCK_STREAM, 0, fd)
+        except OSError:
+            os.close(fd)  # not a socket object yet: nobody else would close it
+            return
         block_list = self._options.get("block_list")
         if block_list is not None and isinstance(addr, tuple):
             family = "ipv6" if lsock.family == _pysocket.AF_INET6 else "ipv4"
@@ -350,10 +372,7 @@ class Server(Actor):
             sock.close()
             self._defer(self.emit, "drop", data)
             return
-        conn = Socket._accepted(self, sock, self._options)
-        self._sockets.add(conn)
-        diagnostics.publish(diagnostics.ConnectionAccepted(self, conn))
-        conn._defer(conn._serve_accepted, self)
+        self._sockets.add(Socket._accepted(self, sock, self._options))
 
     def _connection_closed(self, conn: Socket) -> None:
         """Called by a socket's destroy(): one slot free; maybe the server's 'close'."""
@@ -367,7 +386,7 @@ class Server(Actor):
     def pause(self, msecs: float = 1000) -> Server:
         """Stop accepting for ``msecs``, then resume; pending connections wait in the backlog."""
         msecs = validate_msecs(msecs)
-        self._paused_until = self._hub.loop.now() + msecs / 1000.0
+        self._pause_accepting(msecs / 1000.0)
         return self
 
     def get_connections(self, callback: Callable[..., Any]) -> Server:
@@ -415,10 +434,14 @@ class Server(Actor):
         if lsock is None:
             return
         self._lsock = None
+        self._accepting = False
         if self._lwatch is not None:
             self._lwatch.stop()
             self._lwatch.close()
             self._lwatch = None
+        if self._pause_timer is not None:
+            self._pause_timer.close()
+            self._pause_timer = None
         lsock.close()
         if self._unlink_path is not None:
             try:

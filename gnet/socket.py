@@ -229,6 +229,7 @@ class Socket(Actor):
         if opts.get("keep_alive"):
             self._keep_alive = (True, float(opts.get("keep_alive_initial_delay") or 0))
         self._adopt(sock)
+        self._defer(self._serve_accepted, server)
         return self
 
     def _apply_options(self) -> None:
@@ -699,6 +700,8 @@ class Socket(Actor):
 
     def _serve_accepted(self, server: Server) -> None:
         """The first task of an accepted socket: Node's ``'connection'`` event."""
+        # Published here, not where the hub accepted: subscribers are user code.
+        diagnostics.publish(diagnostics.ConnectionAccepted(server, self))
         server.emit("connection", self)
 
     # ------------------------------------------------------------------
