@@ -183,17 +183,19 @@ class EventEmitter(metaclass=_EmitterMeta):
             events[event] = (listener,)
         else:
             events[event] = (listener, *existing) if prepend else (*existing, listener)
-            count = len(existing) + 1
-            limit = self._max_listeners
-            if limit is None:
-                limit = _default_max_listeners
-            if 0 < limit < count and (self._warned is None or event not in self._warned):
-                if self._warned is None:
-                    self._warned = set()
-                self._warned.add(event)
-                # stacklevel 3: the caller of on()/once() or the decorated def.
-                warnings.warn(MaxListenersExceededWarning(self, event, count, limit), stacklevel=3)
+            self._check_count(event, len(existing) + 1)
         self._listener_added(event)
+
+    def _check_count(self, event: Hashable, count: int) -> None:
+        limit = self._max_listeners
+        if limit is None:
+            limit = _default_max_listeners
+        if 0 < limit < count and (self._warned is None or event not in self._warned):
+            if self._warned is None:
+                self._warned = set()
+            self._warned.add(event)
+            # stacklevel 4: the caller of on()/once() or the decorated def.
+            warnings.warn(MaxListenersExceededWarning(self, event, count, limit), stacklevel=4)
 
     def _decorator(self, event: Hashable, once: bool, prepend: bool) -> Callable[[_F], _F]:
         def register(listener: _F) -> _F:
@@ -217,7 +219,8 @@ class EventEmitter(metaclass=_EmitterMeta):
         """
         if listener is _MISSING:
             return self._decorator(event, False, False)
-        _check_listener(listener)
+        if not callable(listener):
+            _check_listener(listener)
         self._add(event, listener, False)
         return self
 
@@ -271,22 +274,27 @@ class EventEmitter(metaclass=_EmitterMeta):
         recently added instance of ``listener`` (or of a ``once`` wrapper
         around it), then emit ``'removeListener'`` with it.  Returns the
         emitter."""
-        _check_listener(listener)
+        if not callable(listener):
+            _check_listener(listener)
         events = self._events
         existing = events.get(event)
         if existing is None:
             return self
-        for i in range(len(existing) - 1, -1, -1):
-            found = existing[i]
-            if found == listener or (type(found) is _OnceWrapper and found.listener == listener):
-                break
-        else:
-            return self
-        if len(existing) == 1:
+        n = len(existing)
+        if n == 1:
+            found = existing[0]
+            if not (found == listener or (type(found) is _OnceWrapper and found.listener == listener)):
+                return self
             del events[event]
         else:
+            for i in range(n - 1, -1, -1):
+                found = existing[i]
+                if found == listener or (type(found) is _OnceWrapper and found.listener == listener):
+                    break
+            else:
+                return self
             events[event] = existing[:i] + existing[i + 1 :]
-        if self._warned and len(existing) <= 2:
+        if self._warned and n <= 2:
             self._warned.discard(event)
         if "removeListener" in events:
             self.emit("removeListener", event, _unwrap(found))
