@@ -351,6 +351,24 @@ def system_error(
     return err
 
 
+_io_errors: dict[tuple[int, str], tuple[type[NodeSystemError], str, str]] = {}
+
+
+def _io_error(num: int, syscall: str) -> NodeSystemError:
+    """``system_error(num, syscall)`` for a read or write that failed (a peer's
+    reset, mostly): no address, no port; the class and message once per pair."""
+    shape = _io_errors.get((num, syscall))
+    if shape is None:
+        proto = system_error(num, syscall)
+        shape = _io_errors[num, syscall] = (type(proto), proto.code, proto.message)
+    cls, code, message = shape
+    err = cls(num, message)
+    err._message = message  # type: ignore[attr-defined]
+    err.code = code
+    err.syscall = syscall
+    return err
+
+
 _errno_classes: dict[int, type[OSError]] = {}
 
 
@@ -381,6 +399,8 @@ def from_oserror(
     if isinstance(exc, _socket.gaierror):
         return system_error(exc.errno or 0, "getaddrinfo", hostname=address)
     if isinstance(exc, OSError) and exc.errno is not None:
+        if address is None and port is None and not kwargs:
+            return _io_error(exc.errno, syscall)
         return system_error(exc.errno, syscall, address, port, **kwargs)
     if isinstance(exc, TimeoutError):
         return system_error(_errno.ETIMEDOUT, syscall, address, port, **kwargs)
