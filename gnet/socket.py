@@ -76,6 +76,8 @@ _DESTROYED = Phase.DESTROYED
 _READ_OPEN = ReadSide.OPEN
 _WRITE_OPEN = WriteSide.OPEN
 _READ_BURST = 16  # full reads in a row before a flowing socket yields to the hub
+_NO_OPTIONS: dict[str, Any] = {}  # never written: Socket() without options shares it
+
 _PEER_GONE = frozenset({"ECONNRESET", "EPIPE", "ETIMEDOUT", "ECONNABORTED"})
 
 Callback = Callable[..., Any]
@@ -123,10 +125,10 @@ class Socket(Actor):
 
     def __init__(self, options: dict[str, Any] | int | None = None, **kwargs: Any) -> None:
         super().__init__()
-        if isinstance(options, int) and not isinstance(options, bool):
-            options = {"fd": options}  # Node's legacy new Socket(fd)
-        opts: dict[str, Any] = {}
-        if options or kwargs:
+        opts: dict[str, Any] = _NO_OPTIONS
+        if options is not None or kwargs:
+            if isinstance(options, int) and not isinstance(options, bool):
+                options = {"fd": options}  # Node's legacy new Socket(fd)
             opts = normalize_options(options if isinstance(options, dict) else None)
             opts.update(normalize_options(kwargs))
             reject_object_mode(opts)
@@ -136,8 +138,8 @@ class Socket(Actor):
         self._read_side = ReadSide.OPEN
         self._write_side = WriteSide.OPEN
         self._server: Server | None = None
-        self.allow_half_open = bool(opts.get("allow_half_open", False))
-        hwm = opts.get("high_water_mark")
+        self.allow_half_open = bool(opts.get("allow_half_open", False)) if opts else False
+        hwm = opts.get("high_water_mark") if opts else None
         self._rhwm = self._whwm = DEFAULT_HIGH_WATER_MARK if hwm is None else int(hwm)
         self._flowing: bool | None = None  # Node's readableFlowing: None, True or False
         self._reading = True  # False: pause_on_connect until resume()
@@ -171,7 +173,7 @@ class Socket(Actor):
         self._close_emitted = False
         self._drained = True  # the last read emptied the kernel's buffer: wait before reading
         self._reported: BaseException | None = None  # last exception logged as a listener's
-        fd = opts.get("fd")
+        fd = opts.get("fd") if opts else None
         if fd is not None:
             if isinstance(fd, bool) or not isinstance(fd, int):
                 raise make_error("ERR_INVALID_ARG_TYPE", "options.fd", "of type number", fd)
@@ -229,6 +231,9 @@ class Socket(Actor):
         if opts.get("keep_alive"):
             self._keep_alive = (True, float(opts.get("keep_alive_initial_delay") or 0))
         self._adopt(sock)
+        # A new connection's first bytes have usually arrived with it: read
+        # before waiting, as a blocking handler's first recv() would.
+        self._drained = False
         self._defer(self._serve_accepted, server)
         return self
 
@@ -783,7 +788,8 @@ class Socket(Actor):
         """Node's ``readable.pipe(dest)``: returns ``dest``; backpressure both ways."""
         end = options.get("end", end)
         self._pipes.append(Pipe(self, dest, bool(end)))
-        self.resume()
+        if not self._flowing:  # Node: the 'data' listener has usually resumed it already
+            self.resume()
         return dest
 
     def unpipe(self, dest: Any = None) -> Socket:
