@@ -262,7 +262,7 @@ class Server(Actor):
         if listen_id != self._listen_id or self._lsock is None:
             return
         self._start_accepting()  # connections start in their greenlets, after this one yields
-        diagnostics.publish(diagnostics.ServerListening(self, self.address()))
+        diagnostics.publish_new(diagnostics.ServerListening, self, self.address())
         self.emit("listening")
 
     def _fail_listen(self, err: BaseException) -> None:
@@ -457,7 +457,7 @@ class Server(Actor):
             self._defer(self._emit_close)
 
     def _emit_close(self) -> None:
-        diagnostics.publish(diagnostics.ServerClosed(self))
+        diagnostics.publish_new(diagnostics.ServerClosed, self)
         self.emit("close")
 
     def shutdown(self, timeout: float | None = None) -> None:

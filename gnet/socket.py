@@ -279,7 +279,7 @@ class Socket(Actor):
         self._connect_options = options
         self._phase = Phase.CONNECTING
         self._hold_ref(True)
-        diagnostics.publish(diagnostics.ClientConnectStarted(self, options))
+        diagnostics.publish_new(diagnostics.ClientConnectStarted, self, options)
         self._wake()
         return self
 
@@ -335,7 +335,7 @@ class Socket(Actor):
         except (OSError, NodeError) as exc:  # the connect failed: 'error' (a listener's bug is not)
             if self._phase is Phase.CONNECTING:
                 err = from_oserror(exc, "connect")
-                diagnostics.publish(diagnostics.ClientConnectFailed(self, err))
+                diagnostics.publish_new(diagnostics.ClientConnectFailed, self, err)
                 self._phase = Phase.NEW
                 self.destroy(err)
             return
@@ -345,7 +345,7 @@ class Socket(Actor):
         if self._flowing is False:
             self._reading = False  # Node reads nothing from a socket paused before connect
         self._adopt(sock)
-        diagnostics.publish(diagnostics.ClientConnected(self))
+        diagnostics.publish_new(diagnostics.ClientConnected, self)
         self.emit("connect")
         self.emit("ready")
         self._wake()  # also helpers blocked in other greenlets while connecting
@@ -696,7 +696,7 @@ class Socket(Actor):
             logger.debug("%r ended: %s", self, exc)
             return
         logger.error("exception in a listener of %r", self, exc_info=exc)
-        diagnostics.publish(diagnostics.ListenerException(self, exc))
+        diagnostics.publish_new(diagnostics.ListenerException, self, exc)
         self._reported = exc
         if self._phase is not Phase.DESTROYED:
             self._errored = exc
@@ -706,7 +706,7 @@ class Socket(Actor):
     def _serve_accepted(self, server: Server) -> None:
         """The first task of an accepted socket: Node's ``'connection'`` event."""
         # Published here, not where the hub accepted: subscribers are user code.
-        diagnostics.publish(diagnostics.ConnectionAccepted(server, self))
+        diagnostics.publish_new(diagnostics.ConnectionAccepted, server, self)
         server.emit("connection", self)
 
     # ------------------------------------------------------------------
@@ -1116,7 +1116,7 @@ class Socket(Actor):
             # Node emits 'close' from the handle's close callback, a loop turn
             # later: what was scheduled meanwhile (a spawn, a 0 s timer) runs first.
             timer = self._hub.loop.timer(0)
-            timer.start(self._defer, self._emit_close, timer, callbacks, after_close)
+            timer.start(self._defer_from_hub, self._emit_close, timer, callbacks, after_close)
         else:
             self._defer(self._emit_close, None, callbacks, after_close)
         self._wake()
@@ -1146,8 +1146,8 @@ class Socket(Actor):
         self._close_emitted = True
         self._hold_ref(False)
         had_error = self._errored is not None
-        diagnostics.publish(
-            diagnostics.ConnectionClosed(self, self.bytes_read, self._bytes_written, self._errored)
+        diagnostics.publish_new(
+            diagnostics.ConnectionClosed, self, self.bytes_read, self._bytes_written, self._errored
         )
         self.emit("close", had_error)
         for cb in callbacks:
