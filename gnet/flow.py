@@ -147,7 +147,10 @@ class ReadBuffer:
     __slots__ = ("_chunks", "length", "_scanned", "empty")
 
     def __init__(self) -> None:
-        self._chunks: deque[Chunk] = deque()
+        # Made on the first push: an empty deque is 760 bytes, and most
+        # sockets never buffer anything (a flowing socket emits each chunk
+        # as it is read).
+        self._chunks: deque[Chunk] | None = None
         self.length = 0
         self._scanned = 0  # units from the front known not to start a match
         self.empty: Chunk = b""  # what an empty take() returns
@@ -159,19 +162,23 @@ class ReadBuffer:
         return self.length > 0
 
     def push(self, chunk: Chunk) -> None:
+        if self._chunks is None:
+            self._chunks = deque()
         self._chunks.append(chunk)
         self.length += len(chunk)
 
     def unshift(self, chunk: Chunk) -> None:
         """Put ``chunk`` back at the front (it was taken but not used)."""
         if chunk:
+            if self._chunks is None:
+                self._chunks = deque()
             self._chunks.appendleft(chunk)
             self.length += len(chunk)
             self._scanned = 0
 
     def popleft(self) -> Chunk:
         """The oldest chunk, whole."""
-        chunk = self._chunks.popleft()
+        chunk = self._chunks.popleft()  # type: ignore[union-attr]
         self.length -= len(chunk)
         self._scanned = max(0, self._scanned - len(chunk))
         return bytes(chunk) if isinstance(chunk, bytearray) else chunk
@@ -219,6 +226,8 @@ class ReadBuffer:
         scanned without a match.
         """
         chunks = self._chunks
+        if chunks is None:
+            return -1
         if len(chunks) > 1:
             # Searching needs one contiguous chunk.  Bytes accumulate in a
             # bytearray (amortised O(1) per byte), so a long line arriving in
@@ -233,9 +242,9 @@ class ReadBuffer:
                 while chunks:
                     acc += chunks.popleft()  # type: ignore[arg-type]
                 chunks.append(acc)  # type: ignore[arg-type]
-        if not self._chunks:
+        if not chunks:
             return -1
-        data = self._chunks[0]
+        data = chunks[0]
         end = self.length if limit is None else min(self.length, limit + len(sep))
         idx = data.find(sep, self._scanned, end)  # type: ignore[arg-type]
         if idx < 0:
