@@ -42,6 +42,13 @@ logger = logging.getLogger("gnet")
 
 Task = tuple[Callable[..., Any], tuple[Any, ...]]
 
+# How an actor greenlet parks: greenlet's own switch() to the hub.  The
+# hub's switch() method first looks for a 'switch_out' hook on the current
+# greenlet (a gevent.Greenlet feature that actor greenlets lack); going
+# around it saves a call on every wait, and a parked greenlet's saved C
+# stack is one frame shorter.
+switch_to_hub = greenlet.switch
+
 
 class Actor(EventEmitter):
     """An event emitter whose events are delivered by one greenlet of its own.
@@ -139,7 +146,7 @@ class Actor(EventEmitter):
         if watcher is not None:
             watcher.start(self._resume)
         try:
-            self._hub.switch()
+            switch_to_hub(self._hub)
         finally:
             self._parked = False
             if watcher is not None:

@@ -58,7 +58,7 @@ from .errors import (
     system_error,
 )
 from .flow import Pipe, ReadBuffer, decoder, encoder
-from .loop import Actor, logger
+from .loop import Actor, logger, switch_to_hub
 from .state import Phase, ReadSide, WriteSide, ready_state
 
 if TYPE_CHECKING:
@@ -530,7 +530,7 @@ class Socket(Actor):
         emit = self.emit
         watcher = self._read_watcher()
         switch = getcurrent().switch
-        hub_switch = self._hub.switch
+        hub = self._hub
         burst = 0
         while True:
             if self._drained:
@@ -542,7 +542,7 @@ class Socket(Actor):
                 self._parked = True
                 watcher.start(switch)
                 try:
-                    hub_switch()
+                    switch_to_hub(hub)
                 finally:
                     self._parked = False
                     watcher.stop()
@@ -1462,7 +1462,7 @@ class Socket(Actor):
                 self._parked = True
                 watcher.start(me.switch)
                 try:
-                    self._hub.switch()
+                    switch_to_hub(self._hub)
                 finally:
                     self._parked = False
                     watcher.stop()
