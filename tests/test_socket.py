@@ -3015,7 +3015,7 @@ def test_pipe__ended_pipe_is_unpiped(server_factory: Any, track: Any) -> None:
     src.pipe(sink)
     gnet.once(src, "end", timeout=TIMEOUT)
     assert sink.chunks == [b"bye"] and sink.ended
-    assert src._pipes == []
+    assert not src._pipes
     assert src.listener_count("data") == 0
 
 
