@@ -169,8 +169,12 @@ class Actor(EventEmitter):
                     self._on_step_error(exc)
         finally:
             self._actor = None
+            self._actor_done()
             if self._tasks:
                 self._wake()
+
+    def _actor_done(self) -> None:
+        """Called as the actor greenlet ends (it may get a new one later)."""
 
     def _in_actor(self) -> bool:
         return self._actor is not None and getcurrent() is self._actor

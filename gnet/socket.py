@@ -52,6 +52,7 @@ from .errors import (
     IncompleteReadError,
     LimitOverrunError,
     NodeError,
+    NodeSystemError,
     aggregate_error,
     from_oserror,
     make_error,
@@ -704,6 +705,14 @@ class Socket(Actor):
             self._errored = exc
             self._error_emitted = True  # Node would have crashed; nobody else is told
             self.destroy()
+
+    def _actor_done(self) -> None:
+        # A system error that a helper raised carries the handler's frames in
+        # its traceback, and they hold this socket: error -> frames -> socket
+        # -> error, a cycle only the garbage collector would free, once per
+        # reset connection.  Those frames are gone now; so is the traceback.
+        if isinstance(self._errored, NodeSystemError):
+            self._errored.__traceback__ = None
 
     def _serve_accepted(self, server: Server) -> None:
         """The first task of an accepted socket: Node's ``'connection'`` event."""

@@ -12,6 +12,7 @@ without it) in a subprocess.
 from __future__ import annotations
 
 import errno
+import gc
 import os
 import random
 import socket as pysocket
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -460,6 +462,41 @@ def test_sendall_raises_the_socket_error_after_peer_reset(serve: Callable[..., S
     assert err.code in ("ECONNRESET", "EPIPE")
     assert served.closed.wait(5)
     assert errors == [err]
+
+
+def test_a_reset_connection_is_freed_without_the_cyclic_gc(
+    server_factory: Callable[..., gnet.Server],
+) -> None:
+    # A straight-line server's everyday end: the peer resets, recv() raises,
+    # the handler lets the error escape.  The socket must then be freed by
+    # reference counting alone: an error whose traceback holds the handler's
+    # frames (which hold the socket) would leave every such connection to
+    # the cyclic garbage collector.
+    refs: list[weakref.ref[gnet.Socket]] = []
+    accepted, closed = Event(), Event()
+
+    def handler(sock: gnet.Socket) -> None:
+        refs.append(weakref.ref(sock))
+        sock.on("close", lambda had_error: closed.set())
+        accepted.set()
+        while sock.recv(timeout=5):
+            pass
+
+    server = server_factory(handler)
+    gc.collect()
+    gc.disable()
+    try:
+        p = gsocket.create_connection(("127.0.0.1", port_of(server)), timeout=5)
+        assert accepted.wait(5)
+        reset(p)
+        assert closed.wait(5)
+        for _ in range(100):  # the greenlet ends a turn or two after 'close'
+            if refs[0]() is None:
+                break
+            gevent.sleep(0)
+        assert refs[0]() is None, gc.get_referrers(refs[0]())
+    finally:
+        gc.enable()
 
 
 def test_sendall_blocked_raises_when_the_peer_resets(serve: Callable[..., Served]) -> None:
