@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import warnings
+import weakref
 from collections.abc import Callable, Hashable
 from typing import Any, NoReturn, TypeVar, overload
 
@@ -77,7 +78,10 @@ class _OnceWrapper:
     __slots__ = ("emitter", "event", "listener", "fired")
 
     def __init__(self, emitter: EventEmitter, event: Hashable, listener: Listener) -> None:
-        self.emitter = emitter
+        # Weak: the emitter holds this wrapper, and a once listener that
+        # never fires ('end' on a socket that is reset) must not tie them
+        # into a cycle only the garbage collector frees.
+        self.emitter = weakref.ref(emitter)
         self.event = event
         self.listener = listener
         self.fired = False
@@ -86,7 +90,9 @@ class _OnceWrapper:
         if self.fired:
             return None
         self.fired = True
-        self.emitter.remove_listener(self.event, self)
+        emitter = self.emitter()
+        if emitter is not None:
+            emitter.remove_listener(self.event, self)
         return self.listener(*args)
 
     def __repr__(self) -> str:

@@ -1683,9 +1683,17 @@ def open_connection(*args: Any, timeout: float | None = None, **kwargs: Any) -> 
     args, _ = split_callback(args, None)
     sock = connect(*args, **kwargs)
     result = gevent.event.AsyncResult()
-    sock.once("connect", lambda: result.set(None))
+
+    def on_connect() -> None:
+        result.set(None)
+
+    def on_close(had_error: bool) -> None:
+        if not had_error:
+            result.set(None)
+
+    sock.once("connect", on_connect)
     sock.once("error", result.set_exception)
-    sock.once("close", lambda had_error: result.set(None) if not had_error else None)
+    sock.once("close", on_close)
     try:
         result.get(timeout=timeout)
     except gevent.Timeout:
@@ -1694,6 +1702,12 @@ def open_connection(*args: Any, timeout: float | None = None, **kwargs: Any) -> 
     except BaseException:
         sock.destroy()
         raise
+    finally:
+        # The socket returned is the caller's: no 'error' listener of ours
+        # may swallow its later errors.
+        sock.remove_listener("connect", on_connect)
+        sock.remove_listener("error", result.set_exception)
+        sock.remove_listener("close", on_close)
     if sock.destroyed:
         raise make_error("ERR_SOCKET_CLOSED")
     return sock

@@ -6,8 +6,10 @@ gnet's own (decorator form, subclass hooks, camelCase aliases).
 
 from __future__ import annotations
 
+import gc
 import math
 import warnings
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -714,6 +716,20 @@ def test_once__called_once() -> None:
         ee.emit("hello", "a", "b")
     assert rec.calls == [("a", "b")]
     assert ee.event_names() == []
+
+
+def test_once__unfired_listener_does_not_keep_the_emitter_alive() -> None:
+    # gnet-specific: a once() wrapper that never fires (a socket's 'end'
+    # when the peer resets) must not make a reference cycle with its emitter.
+    ee = EventEmitter()
+    ee.once("never", lambda: None)
+    ref = weakref.ref(ee)
+    gc.disable()
+    try:
+        del ee
+        assert ref() is None
+    finally:
+        gc.enable()
 
 
 def test_once__removable_by_original() -> None:

@@ -1248,6 +1248,14 @@ def test_open_connection_returns_a_connected_socket(serve: Callable[..., Served]
         assert isinstance(c.local_port, int)
 
 
+def test_open_connection_leaves_no_listeners_of_its_own(serve: Callable[..., Served]) -> None:
+    # The socket is the caller's: a leftover 'error' listener would swallow
+    # its later errors (no "unhandled 'error'", no raise from gnet.once).
+    served = serve(lambda sock: None)
+    with client(served.port) as c:
+        assert c.event_names() == []
+
+
 def test_open_connection_options_and_aliases(serve: Callable[..., Served]) -> None:
     served = serve(lambda sock: sock.end(b"x"))
     c = gnet.open_connection(port=served.port, host="127.0.0.1", allow_half_open=True)
