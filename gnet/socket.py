@@ -1126,12 +1126,13 @@ class Socket(Actor):
             self._fail_end_callbacks(self._errored or make_error("ERR_STREAM_DESTROYED", "end"))
         callbacks = [cb for _data, cb in queued if cb is not None] if after_close else ()
         if had_handle:
-            # Node emits 'close' from the handle's close callback, a loop turn
-            # later: what was scheduled meanwhile (a spawn, a 0 s timer) runs first.
-            timer = self._hub.loop.timer(0)
-            timer.start(self._defer_from_hub, self._emit_close, timer, callbacks, after_close)
+            # Node emits 'close' from the handle's close callback, in the loop's
+            # close phase: after what this round of I/O scheduled with
+            # setImmediate (a gevent spawn, queued before this callback), before
+            # the timers of the next round (a 0 s timer comes after 'close').
+            self._hub.loop.run_callback(self._defer_from_hub, self._emit_close, callbacks, after_close)
         else:
-            self._defer(self._emit_close, None, callbacks, after_close)
+            self._defer(self._emit_close, callbacks, after_close)
         self._wake()
         return self
 
@@ -1149,11 +1150,7 @@ class Socket(Actor):
         log = logger.debug if peer_gone else logger.warning
         log("unhandled 'error' event on %r: %s", self, error)
 
-    def _emit_close(
-        self, timer: Any, callbacks: Sequence[Callback], error: BaseException | None
-    ) -> None:
-        if timer is not None:
-            timer.close()
+    def _emit_close(self, callbacks: Sequence[Callback], error: BaseException | None) -> None:
         if self._close_emitted:
             return
         self._close_emitted = True

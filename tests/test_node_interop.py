@@ -433,8 +433,14 @@ class Recorder:
         return self._track(name, server, SERVER_EVENTS)  # type: ignore[no-any-return]
 
     def later(self, seconds: float, fn: Callable[..., Any], *args: Any) -> None:
-        """Node's ``setTimeout(fn, ms)`` inside a scenario."""
+        """Node's ``setTimeout(fn, ms)`` inside a scenario: a gevent timer."""
         self._timers.append(gevent.spawn_later(seconds, fn, *args))
+
+    def immediate(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Node's ``setImmediate(fn)``: gevent's spawn, which runs on the hub's
+        next round of callbacks, before its timers (a 0 s timer is Node's
+        ``setTimeout(fn, 0)``, which runs after a 'close' that is due)."""
+        self._timers.append(gevent.spawn(fn, *args))
 
     def wait(self) -> None:
         for closed in self._closed:
@@ -526,7 +532,7 @@ def sc_half_open_server(rec: Recorder, path: str | None = None) -> None:
         def on_end() -> None:
             rec.log("server", f"readyState:{conn.ready_state}")
             conn.write("late reply")
-            rec.later(0, conn.end, "bye")
+            rec.immediate(conn.end, "bye")
 
         conn.on("data", noop)
         conn.on("end", on_end)
@@ -797,7 +803,35 @@ def sc_write_after_peer_fin(rec: Recorder, path: str | None = None) -> None:
                 "in-end", lambda err=None: rec.log("client", f"cb-in-end:{err_name(err)}")
             )
             rec.log("client", f"write-returned:{js(ret)}")
-            rec.later(0, late)  # Node's setImmediate
+            rec.immediate(late)
+
+        c.on("end", on_end)
+
+    listen(server, None, go)
+
+
+def sc_write_after_peer_fin_timer(rec: Recorder, path: str | None = None) -> None:
+    def setup(conn: gnet.Socket) -> None:
+        conn.on("data", noop)
+        conn.end("bye")
+        conn.on("close", lambda *_: server.close())
+
+    server = make_server(rec, {}, setup)
+
+    def go() -> None:
+        c = rec.sock("client", gnet.connect(port_of(server), HOST))
+        c.on("data", noop)
+
+        def late() -> None:
+            ret = c.write("late", lambda err=None: rec.log("client", f"cb-late:{err_name(err)}"))
+            rec.log("client", f"late-returned:{js(ret)}")
+
+        def on_end() -> None:
+            ret = c.write(
+                "in-end", lambda err=None: rec.log("client", f"cb-in-end:{err_name(err)}")
+            )
+            rec.log("client", f"write-returned:{js(ret)}")
+            rec.later(0, late)
 
         c.on("end", on_end)
 
@@ -855,6 +889,11 @@ SCENARIOS: dict[str, tuple[str, Callable[..., None], bool]] = {
         False,
     ),
     "write_after_peer_fin": ("write_after_peer_fin", sc_write_after_peer_fin, False),
+    "write_after_peer_fin_timer": (
+        "write_after_peer_fin_timer",
+        sc_write_after_peer_fin_timer,
+        False,
+    ),
     "write_before_refused": ("write_before_refused", sc_write_before_refused, False),
     "end_callback": ("end_callback", sc_end_callback, False),
 }

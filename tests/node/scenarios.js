@@ -331,6 +331,28 @@ const scenarios = {
     });
   },
 
+  // The same with setTimeout(0): a 0 ms timer runs after the 'close' that
+  // the automatic destroy made due (close callbacks come before timers).
+  write_after_peer_fin_timer() {
+    const server = makeServer({}, (conn) => {
+      conn.on('data', () => {});
+      conn.end('bye');
+      conn.on('close', () => server.close());
+    });
+    server.listen(0, HOST, () => {
+      const c = sock('client', net.connect(server.address().port, HOST));
+      c.on('data', () => {});
+      c.on('end', () => {
+        const ret = c.write('in-end', (err) => log('client', `cb-in-end:${errName(err)}`));
+        log('client', `write-returned:${ret}`);
+        setTimeout(() => {
+          const late = c.write('late', (err) => log('client', `cb-late:${errName(err)}`));
+          log('client', `late-returned:${late}`);
+        }, 0);
+      });
+    });
+  },
+
   // A write queued while connecting to a closed port: its callback gets
   // ERR_SOCKET_CLOSED_BEFORE_CONNECTION after the socket's 'error'.
   write_before_refused() {
