@@ -361,10 +361,16 @@ class EventEmitter(metaclass=_EmitterMeta):
             if event == "error":
                 self._raise_unhandled(args[0] if args else None)
             return False
-        # One listener is the common case (a socket's 'data'); skipping the
-        # loop's iterator saves ~15% of an emit.
+        # One listener with one argument is the common case (a socket's
+        # 'data', 'error', 'close'; a server's 'connection').  Skipping the
+        # loop saves ~15% of an emit, and a call without *args lets Python
+        # run a Python listener in the emitter's own C frame: a straight-line
+        # handler parked in 'connection' then keeps a shorter C stack.
         if len(listeners) == 1:
-            listeners[0](*args)
+            if len(args) == 1:
+                listeners[0](args[0])
+            else:
+                listeners[0](*args)
             return True
         for listener in listeners:
             listener(*args)
