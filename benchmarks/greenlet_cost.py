@@ -10,6 +10,9 @@ keeps one greenlet, parked while idle) and part of its per-connection cost
 
 from __future__ import annotations
 
+import functools
+import subprocess
+import sys
 import time
 
 import gevent
@@ -25,9 +28,14 @@ def rss_bytes() -> int:
         return int(f.read().split()[1]) * 4096
 
 
-def parked_kib() -> float:
-    """Resident KiB per greenlet parked in the hub a few Python frames deep
-    (like a connection's actor waiting for data)."""
+def parked_kib(run_python: bool = True) -> float:
+    """Resident KiB per greenlet parked in the hub.
+
+    ``run_python``: the greenlet parks a few Python frames deep (like a
+    connection's actor waiting for data); otherwise its body is a C call
+    that switches straight to the hub, so it never runs Python code and
+    never gets a Python data stack of its own.
+    """
     hub = gevent.get_hub()
 
     def body() -> None:
@@ -39,7 +47,7 @@ def parked_kib() -> float:
     before = rss_bytes()
     parked = []
     for _ in range(PARKED):
-        g = greenlet(body, hub)
+        g = greenlet(body if run_python else functools.partial(greenlet.switch, hub), hub)
         parked.append(g)
         hub.loop.run_callback(g.switch)
     gevent.sleep(0)
@@ -87,7 +95,24 @@ def start_us() -> float:
     return (time.perf_counter() - begin) / SWITCHES * 1e6
 
 
+def parked_kib_fresh(run_python: bool) -> float:
+    """:func:`parked_kib` in a fresh process: memory freed by an earlier
+    measurement would otherwise be reused and hide part of the cost."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--parked", "python" if run_python else "c"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return float(out.stdout)
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--parked"]:
+        print(parked_kib(sys.argv[2] == "python"))
+        sys.exit()
     print(f"resume a parked greenlet: {resume_us():.2f} us")
     print(f"start a fresh greenlet:   {start_us():.2f} us")
-    print(f"a parked greenlet keeps:  {parked_kib():.2f} KiB resident")
+    print(f"a parked greenlet that never ran Python keeps: {parked_kib_fresh(False):.2f} KiB resident")
+    print(f"a parked greenlet that ran Python keeps:       {parked_kib_fresh(True):.2f} KiB resident")
