@@ -781,7 +781,7 @@ def sc_write_in_finish_after_peer_fin(rec: Recorder, path: str | None = None) ->
     listen(server, None, go)
 
 
-def sc_write_after_peer_fin(rec: Recorder, path: str | None = None) -> None:
+def _write_after_peer_fin(rec: Recorder, defer: Callable[[Callable[[], None]], None]) -> None:
     def setup(conn: gnet.Socket) -> None:
         conn.on("data", noop)
         conn.end("bye")
@@ -803,39 +803,19 @@ def sc_write_after_peer_fin(rec: Recorder, path: str | None = None) -> None:
                 "in-end", lambda err=None: rec.log("client", f"cb-in-end:{err_name(err)}")
             )
             rec.log("client", f"write-returned:{js(ret)}")
-            rec.immediate(late)
+            defer(late)
 
         c.on("end", on_end)
 
     listen(server, None, go)
+
+
+def sc_write_after_peer_fin(rec: Recorder, path: str | None = None) -> None:
+    _write_after_peer_fin(rec, rec.immediate)
 
 
 def sc_write_after_peer_fin_timer(rec: Recorder, path: str | None = None) -> None:
-    def setup(conn: gnet.Socket) -> None:
-        conn.on("data", noop)
-        conn.end("bye")
-        conn.on("close", lambda *_: server.close())
-
-    server = make_server(rec, {}, setup)
-
-    def go() -> None:
-        c = rec.sock("client", gnet.connect(port_of(server), HOST))
-        c.on("data", noop)
-
-        def late() -> None:
-            ret = c.write("late", lambda err=None: rec.log("client", f"cb-late:{err_name(err)}"))
-            rec.log("client", f"late-returned:{js(ret)}")
-
-        def on_end() -> None:
-            ret = c.write(
-                "in-end", lambda err=None: rec.log("client", f"cb-in-end:{err_name(err)}")
-            )
-            rec.log("client", f"write-returned:{js(ret)}")
-            rec.later(0, late)
-
-        c.on("end", on_end)
-
-    listen(server, None, go)
+    _write_after_peer_fin(rec, lambda fn: rec.later(0, fn))
 
 
 def sc_write_before_refused(rec: Recorder, path: str | None = None) -> None:

@@ -67,6 +67,37 @@ function freePort(cb) {
   });
 }
 
+// A server that ends every connection at once ('bye', then FIN), and a
+// client on it given to `onClient` (the *_after_peer_fin scenarios).
+function clientOfFinServer(onClient) {
+  const server = makeServer({}, (conn) => {
+    conn.on('data', () => {});
+    conn.end('bye');
+    conn.on('close', () => server.close());
+  });
+  server.listen(0, HOST, () => {
+    const c = sock('client', net.connect(server.address().port, HOST));
+    c.on('data', () => {});
+    onClient(c);
+  });
+}
+
+// write_after_peer_fin*: write in 'end', then again from `defer`
+// (setImmediate or a 0 ms timer).
+function writeAfterPeerFin(defer) {
+  clientOfFinServer((c) => {
+    c.on('end', () => {
+      log('client', `writable:${c.writable}`);
+      const ret = c.write('in-end', (err) => log('client', `cb-in-end:${errName(err)}`));
+      log('client', `write-returned:${ret}`);
+      defer(() => {
+        const late = c.write('late', (err) => log('client', `cb-late:${errName(err)}`));
+        log('client', `late-returned:${late}`);
+      });
+    });
+  });
+}
+
 const scenarios = {
   // The client writes, waits for the echo, then ends first.
   client_ends_first(path) {
@@ -288,14 +319,7 @@ const scenarios = {
   // allowHalfOpen=false: a write inside 'end' is delivered; one inside our
   // 'finish' (the automatic end() has run) gets EPIPE and destroys the socket.
   write_in_finish_after_peer_fin() {
-    const server = makeServer({}, (conn) => {
-      conn.on('data', () => {});
-      conn.end('bye');
-      conn.on('close', () => server.close());
-    });
-    server.listen(0, HOST, () => {
-      const c = sock('client', net.connect(server.address().port, HOST));
-      c.on('data', () => {});
+    clientOfFinServer((c) => {
       c.on('end', () => {
         const ret = c.write('in-end', (err) => log('client', `cb-in-end:${errName(err)}`));
         log('client', `write-returned:${ret}`);
@@ -311,46 +335,13 @@ const scenarios = {
   // The same, the late write from setImmediate() after 'end' (NODE-NET E10):
   // EPIPE even though the socket is already destroyed; no 'error'.
   write_after_peer_fin() {
-    const server = makeServer({}, (conn) => {
-      conn.on('data', () => {});
-      conn.end('bye');
-      conn.on('close', () => server.close());
-    });
-    server.listen(0, HOST, () => {
-      const c = sock('client', net.connect(server.address().port, HOST));
-      c.on('data', () => {});
-      c.on('end', () => {
-        log('client', `writable:${c.writable}`);
-        const ret = c.write('in-end', (err) => log('client', `cb-in-end:${errName(err)}`));
-        log('client', `write-returned:${ret}`);
-        setImmediate(() => {
-          const late = c.write('late', (err) => log('client', `cb-late:${errName(err)}`));
-          log('client', `late-returned:${late}`);
-        });
-      });
-    });
+    writeAfterPeerFin(setImmediate);
   },
 
   // The same with setTimeout(0): a 0 ms timer runs after the 'close' that
   // the automatic destroy made due (close callbacks come before timers).
   write_after_peer_fin_timer() {
-    const server = makeServer({}, (conn) => {
-      conn.on('data', () => {});
-      conn.end('bye');
-      conn.on('close', () => server.close());
-    });
-    server.listen(0, HOST, () => {
-      const c = sock('client', net.connect(server.address().port, HOST));
-      c.on('data', () => {});
-      c.on('end', () => {
-        const ret = c.write('in-end', (err) => log('client', `cb-in-end:${errName(err)}`));
-        log('client', `write-returned:${ret}`);
-        setTimeout(() => {
-          const late = c.write('late', (err) => log('client', `cb-late:${errName(err)}`));
-          log('client', `late-returned:${late}`);
-        }, 0);
-      });
-    });
+    writeAfterPeerFin((fn) => setTimeout(fn, 0));
   },
 
   // A write queued while connecting to a closed port: its callback gets
