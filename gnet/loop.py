@@ -2,7 +2,7 @@
 
 Every :class:`~gnet.socket.Socket` and :class:`~gnet.server.Server` is an
 :class:`Actor`: it owns at most one greenlet (its *actor greenlet*) that
-delivers its events, in order, and does its reading or accepting.  This is
+delivers its events, in order, and (for a socket) does its reading.  This is
 what makes gnet both Node-like and gevent-like:
 
 * Events that Node defers to ``process.nextTick`` are queued with
@@ -82,7 +82,7 @@ class Actor(EventEmitter):
         self._wake()
 
     def _defer_from_hub(self, fn: Callable[..., Any], *args: Any) -> None:
-        """``_defer`` for a watcher's callback: the hub is running, so a
+        """``_defer`` for code the hub runs (a watcher's or a loop callback): a
         parked actor greenlet is switched to at once rather than through
         one more hub callback."""
         if self._tasks is None:
