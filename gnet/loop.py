@@ -75,24 +75,24 @@ class Actor(EventEmitter):
 
     def _defer(self, fn: Callable[..., Any], *args: Any) -> None:
         """Run ``fn(*args)`` in the actor greenlet after the current call (Node's nextTick)."""
-        if self._tasks is None:
-            self._tasks = [(fn, args)]
-        else:
-            self._tasks.append((fn, args))
+        self._queue(fn, args)
         self._wake()
 
     def _defer_from_hub(self, fn: Callable[..., Any], *args: Any) -> None:
         """``_defer`` for code the hub runs (a watcher's or a loop callback): a
         parked actor greenlet is switched to at once rather than through
         one more hub callback."""
-        if self._tasks is None:
-            self._tasks = [(fn, args)]
-        else:
-            self._tasks.append((fn, args))
+        self._queue(fn, args)
         if self._parked:
             self._resume()
         else:
             self._wake()
+
+    def _queue(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        if self._tasks is None:
+            self._tasks = [(fn, args)]
+        else:
+            self._tasks.append((fn, args))
 
     def _run_tasks(self) -> None:
         # Tasks added while these run wait for the next call, which keeps

@@ -41,7 +41,6 @@ __all__ = ["Server", "create_server"]
 DEFAULT_BACKLOG = 511
 _ACCEPT_BATCH = 64  # accepts per hub round before letting other watchers run
 _BACKOFF_MIN, _BACKOFF_MAX = 0.01, 1.0  # seconds, for EMFILE and friends
-_RESOURCE_ERRORS = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
 
 _SERVER_OPTIONS = (
     "allow_half_open",
@@ -65,8 +64,8 @@ class Server(Actor):
 
     __slots__ = (
         "_options", "_lsock", "_lwatch", "_address", "_unlink_path",
-        "_listen_id", "max_connections", "_accepting", "_pause_timer", "_backoff",
-        "_closing", "_sockets",
+        "_listen_id", "max_connections", "_pause_timer", "_backoff", "_closing",
+        "_sockets",
     )  # fmt: skip
 
     def __init__(
@@ -96,7 +95,6 @@ class Server(Actor):
         self._unlink_path: str | None = None
         self._listen_id = 0
         self.max_connections: int | None = None
-        self._accepting = False  # 'listening' is due: accept unless paused
         self._pause_timer: Any = None  # pause() or an accept error's back-off
         self._backoff = 0.0
         self._closing = False
@@ -257,11 +255,13 @@ class Server(Actor):
         self._lwatch = self._hub.loop.io(sock.fileno(), 1)
         self._address = self.address()
         self._defer(self._emit_listening, self._listen_id)
+        # 'listening' still comes first: the server's greenlet is due now, a
+        # connection's only after the hub has polled and accepted it.
+        self._start_accepting()
 
     def _emit_listening(self, listen_id: int) -> None:
         if listen_id != self._listen_id or self._lsock is None:
             return
-        self._start_accepting()  # connections start in their greenlets, after this one yields
         diagnostics.publish_new(diagnostics.ServerListening, self, self.address())
         self.emit("listening")
 
@@ -293,7 +293,7 @@ class Server(Actor):
     # accepting
 
     def _start_accepting(self) -> None:
-        self._accepting = True
+        """Watch the listening socket, unless it is closed or accepting is paused."""
         if self._lwatch is not None and self._pause_timer is None:
             self._lwatch.start(self._accept_ready)
 
@@ -350,8 +350,7 @@ class Server(Actor):
         if self._pause_timer is not None:
             self._pause_timer.close()
             self._pause_timer = None
-        if self._accepting:
-            self._start_accepting()
+        self._start_accepting()
 
     def _on_accept(self, fd: int, addr: Any) -> None:
         lsock = self._lsock
@@ -434,7 +433,6 @@ class Server(Actor):
         if lsock is None:
             return
         self._lsock = None
-        self._accepting = False
         if self._lwatch is not None:
             self._lwatch.stop()
             self._lwatch.close()

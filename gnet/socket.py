@@ -140,8 +140,8 @@ class Socket(Actor):
         self._read_side = _READ_OPEN
         self._write_side = _WRITE_OPEN
         self._server: Server | None = None
-        self.allow_half_open = bool(opts.get("allow_half_open", False)) if opts else False
-        hwm = opts.get("high_water_mark") if opts else None
+        self.allow_half_open = bool(opts.get("allow_half_open", False))
+        hwm = opts.get("high_water_mark")
         self._rhwm = self._whwm = DEFAULT_HIGH_WATER_MARK if hwm is None else int(hwm)
         self._flowing: bool | None = None  # Node's readableFlowing: None, True or False
         self._reading = True  # False: pause_on_connect until resume()
@@ -175,7 +175,7 @@ class Socket(Actor):
         self._close_emitted = False
         self._drained = True  # the last read emptied the kernel's buffer: wait before reading
         self._reported: BaseException | None = None  # last exception logged as a listener's
-        fd = opts.get("fd") if opts else None
+        fd = opts.get("fd")
         if fd is not None:
             if isinstance(fd, bool) or not isinstance(fd, int):
                 raise make_error("ERR_INVALID_ARG_TYPE", "options.fd", "of type number", fd)
