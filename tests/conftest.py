@@ -7,47 +7,17 @@ so it waits (by yielding to the hub, bounded) for them to settle first.
 
 from __future__ import annotations
 
-import gc
 import os
-import shutil
-import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import gevent
 import pytest
-from greenlet import getcurrent, greenlet
+from greenlet import greenlet
 
 import gnet
 from gnet import loop as gnet_loop
-
-NODE = shutil.which("node")
-
-
-def _open_fds() -> set[int]:
-    return {int(fd) for fd in os.listdir("/proc/self/fd")}
-
-
-def _root(g: greenlet) -> greenlet:
-    while g.parent is not None:
-        g = g.parent
-    return g
-
-
-def _live_greenlets() -> list[greenlet]:
-    """This thread's live greenlets but the hub (other threads' hubs, such as
-    gevent's resolver pool workers, come and go on their own schedule)."""
-    hub = gevent.get_hub()
-    main = _root(getcurrent())
-    return [
-        g
-        for g in gc.get_objects()
-        if isinstance(g, greenlet)
-        and g
-        and g is not hub
-        and g is not main
-        and _root(g) is main
-    ]
+from support import live_greenlets, open_fds
 
 
 @pytest.fixture(autouse=True)
@@ -55,8 +25,8 @@ def no_leaks(request: pytest.FixtureRequest) -> Iterator[None]:
     """Fail the test if it leaks file descriptors, greenlets, or references that keep
     ``gnet.run()`` blocking (a server or socket never closed)."""
     gevent.sleep(0)  # the hub and its loop's own descriptors exist before the baseline
-    before_fds = _open_fds()
-    before_greenlets = set(map(id, _live_greenlets()))
+    before_fds = open_fds()
+    before_greenlets = set(map(id, live_greenlets()))
     before_refs = gnet_loop._refs.count
     yield
     if request.node.get_closest_marker("allow_leaks"):
@@ -66,8 +36,8 @@ def no_leaks(request: pytest.FixtureRequest) -> Iterator[None]:
     leaked: list[greenlet] = []
     for _ in range(200):
         gevent.sleep(deadline / 200)
-        leaked_fds = _open_fds() - before_fds
-        leaked = [g for g in _live_greenlets() if id(g) not in before_greenlets]
+        leaked_fds = open_fds() - before_fds
+        leaked = [g for g in live_greenlets() if id(g) not in before_greenlets]
         refs = gnet_loop._refs.count - before_refs
         if not leaked_fds and not leaked and refs <= 0:
             return
@@ -134,25 +104,6 @@ def track() -> Iterator[Callable[[Any], Any]]:
             obj.destroy()
         else:
             obj.close()
-
-
-def _can_bind_ipv6_loopback() -> bool:
-    try:
-        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
-            probe.bind(("::1", 0))
-        return True
-    except OSError:
-        return False
-
-
-HAS_IPV6 = _can_bind_ipv6_loopback()
-needs_ipv6 = pytest.mark.skipif(not HAS_IPV6, reason="no IPv6 loopback (::1) on this machine")
-
-
-def port_of(server: gnet.Server) -> int:
-    address = server.address()
-    assert isinstance(address, dict)
-    return int(address["port"])
 
 
 @pytest.fixture

@@ -17,12 +17,12 @@ from typing import Any
 
 import gevent
 import pytest
-from conftest import port_of
 from gevent.event import AsyncResult, Event
 from greenlet import getcurrent
 
 import gnet
 import gnet.errors
+from support import port_of
 
 T = 5.0  # seconds: the bound on every wait
 

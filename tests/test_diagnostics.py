@@ -29,11 +29,11 @@ import gevent
 import gevent.socket
 import pytest
 import zope.event
-from conftest import port_of
 from gevent.event import Event
 
 import gnet
 from gnet import diagnostics
+from support import port_of
 
 T = 5.0  # seconds: the bound on every wait
 ROOT = Path(__file__).resolve().parent.parent

@@ -29,10 +29,10 @@ import gevent
 import gevent.pool
 import gevent.socket
 import pytest
-from conftest import _live_greenlets, _open_fds, port_of
 from gevent.event import Event
 
 import gnet
+from support import live_greenlets, open_fds, port_of
 
 T = 5.0  # seconds: the bound on every wait for an event
 ROOT = Path(__file__).resolve().parent.parent
@@ -584,7 +584,7 @@ def test_fault_mix__server_survives_and_leaks_nothing(
 ) -> None:
     gevent.sleep(0)
     fds_before = real_fds()
-    greenlets_before = set(map(id, _live_greenlets()))
+    greenlets_before = set(map(id, live_greenlets()))
     closes = Closes()
     server: gnet.Server = track(gnet.create_server())
     server.on("connection", closes.watch)  # first: the handler may block or raise
@@ -626,7 +626,7 @@ def test_fault_mix__server_survives_and_leaks_nothing(
     extra: list[Any] = []
     deadline = time.monotonic() + T
     while time.monotonic() < deadline:
-        extra = [g for g in _live_greenlets() if id(g) not in greenlets_before]
+        extra = [g for g in live_greenlets() if id(g) not in greenlets_before]
         if not extra:
             break
         gevent.sleep(0.01)
@@ -654,7 +654,7 @@ def test_fault_mix__server_survives_and_leaks_nothing(
 def real_fds() -> set[int]:
     """This process's open descriptors, without the one listing /proc/self/fd."""
     fds = set()
-    for fd in _open_fds():
+    for fd in open_fds():
         try:
             os.readlink(f"/proc/self/fd/{fd}")
         except OSError:

@@ -26,11 +26,11 @@ from typing import Any
 
 import gevent
 import pytest
-from conftest import needs_ipv6, port_of
 from gevent.event import Event
 
 import gnet
 from gnet.errors import NodeError
+from support import needs_ipv6, port_of
 
 T = 5.0  # seconds: the bound on every wait for an event
 

@@ -21,10 +21,10 @@ from typing import Any
 
 import gevent
 import pytest
-from conftest import HAS_IPV6, needs_ipv6, port_of
 from gevent.event import AsyncResult, Event
 
 import gnet
+from support import HAS_IPV6, needs_ipv6, port_of
 
 TIMEOUT = 5  # seconds; every wait is bounded
 
