@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from . import diagnostics, errors
 from ._aliases import add_module_aliases
+from .actor import run
 from .addresses import BlockList, SocketAddress, is_ip, is_ipv4, is_ipv6
 from .emitter import EventEmitter
 from .errors import (
@@ -25,7 +26,6 @@ from .errors import (
     NodeValueError,
 )
 from .events import on, once
-from .loop import run
 from .server import Server, create_server
 from .socket import Socket, connect, create_connection, open_connection
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import zope.event
 
-from .loop import logger
+from .actor import logger
 
 if TYPE_CHECKING:
     from .server import Server
@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "publish",
+    "publish_new",
+    "subscribed",
     "ServerListening",
     "ServerClosed",
     "ConnectionAccepted",
@@ -57,6 +59,11 @@ def publish(event: object) -> None:
             subscriber(event)
         except Exception:
             logger.exception("diagnostics subscriber %r failed on %r", subscriber, event)
+
+
+def subscribed() -> bool:
+    """Whether anyone subscribes: lets a publisher skip building an event's fields."""
+    return bool(zope.event.subscribers)
 
 
 def publish_new(event_type: Callable[..., object], *fields: Any) -> None:

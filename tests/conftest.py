@@ -16,7 +16,7 @@ import pytest
 from greenlet import greenlet
 
 import gnet
-from gnet import loop as gnet_loop
+from gnet import actor as gnet_actor
 from support import live_greenlets, open_fds
 
 
@@ -27,7 +27,7 @@ def no_leaks(request: pytest.FixtureRequest) -> Iterator[None]:
     gevent.sleep(0)  # the hub and its loop's own descriptors exist before the baseline
     before_fds = open_fds()
     before_greenlets = set(map(id, live_greenlets()))
-    before_refs = gnet_loop._refs.count
+    before_refs = gnet_actor._refs.count
     yield
     if request.node.get_closest_marker("allow_leaks"):
         return
@@ -38,7 +38,7 @@ def no_leaks(request: pytest.FixtureRequest) -> Iterator[None]:
         gevent.sleep(deadline / 200)
         leaked_fds = open_fds() - before_fds
         leaked = [g for g in live_greenlets() if id(g) not in before_greenlets]
-        refs = gnet_loop._refs.count - before_refs
+        refs = gnet_actor._refs.count - before_refs
         if not leaked_fds and not leaked and refs <= 0:
             return
     details = {fd: _describe_fd(fd) for fd in leaked_fds}

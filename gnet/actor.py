@@ -1,4 +1,4 @@
-"""How gnet runs on gevent: one greenlet per socket or server, and ``run()``.
+"""How gnet runs on gevent: one greenlet per socket or server, one way to wait, and ``run()``.
 
 Every :class:`~gnet.socket.Socket` and :class:`~gnet.server.Server` is an
 :class:`Actor`: it owns at most one greenlet (its *actor greenlet*) that
@@ -15,8 +15,10 @@ what makes gnet both Node-like and gevent-like:
   keeps the object running by calling :meth:`Actor._step` itself while it
   waits, so nothing deadlocks and no extra greenlet switch is paid.
 
-The actor greenlet parks in the hub only when there is nothing to do; any
-state change that could give it work calls :meth:`Actor._wake`.  Spurious
+Waiting has one primitive, :meth:`Actor._park`: the actor greenlet switches
+to the hub until :meth:`Actor._wake` (any state change that could give it
+work) or the watcher it parked on resumes it.  :meth:`Actor._wait` builds
+the deadline and the foreign-greenlet case on top of it.  Spurious
 wake-ups are harmless: every step re-reads the state.
 
 ``run()`` keeps a count of the objects that hold the process alive (a
@@ -36,7 +38,7 @@ from greenlet import getcurrent, greenlet
 
 from .emitter import EventEmitter
 
-__all__ = ["Actor", "run", "logger"]
+__all__ = ["Actor", "run", "logger", "now", "deadline_after", "remaining"]
 
 logger = logging.getLogger("gnet")
 
@@ -48,6 +50,21 @@ Task = tuple[Callable[..., Any], tuple[Any, ...]]
 # around it saves a call on every wait, and a parked greenlet's saved C
 # stack is one frame shorter.
 switch_to_hub = greenlet.switch
+
+
+def now() -> float:
+    """The hub loop's clock (seconds), the one deadlines are measured on."""
+    return float(gevent.get_hub().loop.now())
+
+
+def deadline_after(timeout: float | None) -> float | None:
+    """The deadline ``timeout`` seconds from now (None: no deadline)."""
+    return None if timeout is None else now() + timeout
+
+
+def remaining(deadline: float | None) -> float | None:
+    """Seconds left until ``deadline`` (never negative; None: no deadline)."""
+    return None if deadline is None else max(0.0, deadline - now())
 
 
 class Actor(EventEmitter):
@@ -126,31 +143,81 @@ class Actor(EventEmitter):
         self._hub.loop.run_callback(g.switch)
 
     def _resume(self) -> None:
-        # In the hub: from a watcher or a run_callback.
+        # In the hub: from a run_callback queued by _wake().
         if self._parked:
             self._parked = False
             actor = self._actor
             if actor is not None:
                 actor.switch()
 
-    def _park(self, watcher: Any = None) -> None:
-        """In the actor greenlet: sleep until woken (or ``watcher`` fires).
+    def _park(self, watcher: Any = None, timer: Any = None) -> None:
+        """In the actor greenlet: sleep until woken, or until ``watcher`` or ``timer`` fires.
 
-        Returns at once when tasks are queued: a task deferred by the actor
-        itself (while running, so ``_wake`` had nothing to un-park) must not
-        wait for some unrelated wake-up.
+        The one way an actor greenlet waits.  Returns at once when tasks are
+        queued: a task deferred by the actor itself (while running, so
+        ``_wake`` had nothing to un-park) must not wait for some unrelated
+        wake-up.  The watchers switch straight back into this greenlet:
+        they are started only while it is parked, and stopping them on the
+        way out clears any event still pending, so they can never switch
+        into it at another time.
         """
         if self._tasks:
             return
         self._parked = True
-        if watcher is not None:
-            watcher.start(self._resume)
+        if watcher is not None or timer is not None:
+            switch = getcurrent().switch
+            if watcher is not None:
+                watcher.start(switch)
+            if timer is not None:
+                timer.start(switch)
         try:
             switch_to_hub(self._hub)
         finally:
             self._parked = False
             if watcher is not None:
                 watcher.stop()
+            if timer is not None:
+                timer.stop()
+
+    def _wait(self, watcher: Any = None, deadline: float | None = None) -> None:
+        """Block the calling greenlet until this object's state may have changed.
+
+        In the actor greenlet this runs queued tasks if there are any, else
+        parks (on ``watcher`` too).  In any other greenlet it waits for the
+        next :meth:`_wake` (or for ``watcher``'s descriptor).  Raises
+        ``TimeoutError`` if ``deadline`` (on :func:`now`'s clock) has passed;
+        callers re-check their condition after every return.
+        """
+        loop = self._hub.loop
+        if deadline is not None and loop.now() >= deadline:
+            raise TimeoutError("timed out")
+        if self._actor is not None and getcurrent() is self._actor:
+            if self._tasks:
+                self._run_tasks()
+                return
+            timer = None if deadline is None else loop.timer(deadline - loop.now())
+            try:
+                self._park(watcher, timer)
+            finally:
+                if timer is not None:
+                    timer.close()
+            return
+        waker = self._waker
+        if waker is None:
+            self._waker = waker = Event()
+        waker.clear()
+        timeout = None if deadline is None else max(0.0, deadline - loop.now())
+        if watcher is None:
+            waker.wait(timeout)
+            return
+        # The actor may be parked on ``watcher`` itself: watch the descriptor
+        # with a watcher of our own.
+        mine = loop.io(watcher.fd, watcher.events)
+        mine.start(waker.set)
+        try:
+            waker.wait(timeout)
+        finally:
+            mine.close()
 
     def _actor_main(self) -> None:
         """The actor loop: the body of the object's greenlet, until it is done."""
@@ -193,23 +260,6 @@ class Actor(EventEmitter):
 
     def _on_step_error(self, exc: BaseException) -> None:
         logger.error("unhandled exception in %r", self, exc_info=exc)
-
-    def _wait_foreign(self, timeout: float | None, readable_fd: int | None = None) -> None:
-        """In a greenlet other than the actor: wait for the next state change
-        (or, given ``readable_fd``, for that descriptor to become readable)."""
-        waker = self._waker
-        if waker is None:
-            self._waker = waker = Event()
-        waker.clear()
-        if readable_fd is None:
-            waker.wait(timeout)
-            return
-        watcher = self._hub.loop.io(readable_fd, 1)
-        watcher.start(waker.set)
-        try:
-            waker.wait(timeout)
-        finally:
-            watcher.close()
 
     # -- keeping run() alive -------------------------------------------------
 
