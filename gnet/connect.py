@@ -26,8 +26,8 @@ from typing import Any, Protocol
 import gevent.event
 import gevent.socket
 
-from .addresses import is_ip
 from .errors import aggregate_error, from_oserror, make_error, system_error
+from .ip import is_ip
 from .options import ConnectOptions
 
 __all__ = ["connect", "ConnectHost", "Cancelled", "interleave"]

@@ -29,8 +29,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._aliases import normalize_options
-from .addresses import BlockList, is_ip, js_string_to_number, validate_port
+from .blocklist import BlockList
 from .errors import make_error
+from .ip import is_ip, js_string_to_number, validate_port
 
 __all__ = [
     "SocketOptions",
@@ -302,7 +303,9 @@ def parse_socket_options(options: Any, kwargs: Mapping[str, Any]) -> SocketOptio
 # connect(...)
 
 # dns.ADDRCONFIG | dns.V4MAPPED | dns.ALL: the only getaddrinfo hints Node accepts.
-_LOOKUP_HINTS = _socket.AI_ADDRCONFIG | _socket.AI_V4MAPPED | _socket.AI_ALL
+# A plain int: the socket module's AI_* are IntFlags, whose ~ keeps only the
+# flag's own bits, so an unknown bit would slip through the check below.
+_LOOKUP_HINTS = int(_socket.AI_ADDRCONFIG | _socket.AI_V4MAPPED | _socket.AI_ALL)
 
 
 def parse_connect_args(

@@ -28,7 +28,7 @@ from ._aliases import with_camel_aliases
 from .encodings import decoder
 from .errors import io_error
 from .pipe import Pipe
-from .state import Phase, ReadSide, WriteSide
+from .state import READ_TRANSITIONS, Phase, ReadSide, WriteSide, transition
 from .transport import recv_view
 
 if TYPE_CHECKING:
@@ -153,7 +153,7 @@ class Readable:
         """A socket held back (pause_on_connect, or paused before it connected)
         starts reading at ``resume()`` or ``read()``."""
         if self._read_side is _R_IDLE and self._phase is _OPEN:
-            self._read_side = _R_OPEN
+            self._read_side = transition(READ_TRANSITIONS, _R_IDLE, "start")
 
     def read(self, size: int | None = None) -> bytes | str | None:
         """Node's non-blocking ``read([size])``: buffered data, or None if not enough."""
@@ -314,7 +314,7 @@ class Readable:
     # -- the end of the stream -----------------------------------------------
 
     def _on_eof(self) -> None:
-        self._read_side = _R_EOF
+        self._read_side = transition(READ_TRANSITIONS, self._read_side, "eof")
         if self._decoder is not None:
             rest = self._decoder(b"", True)
             if rest:
@@ -328,13 +328,13 @@ class Readable:
     def _check_end(self) -> None:
         """Schedule ``'end'`` once a consumer has reached the peer's FIN."""
         if self._read_side is _R_EOF and not self._rbuf:
-            self._read_side = _R_QUEUED
+            self._read_side = transition(READ_TRANSITIONS, _R_EOF, "consumed")
             self._defer(self._emit_end)
 
     def _emit_end(self) -> None:
         if self._read_side is not _R_QUEUED or self._phase >= _DESTROYED:
             return
-        self._read_side = _R_ENDED
+        self._read_side = transition(READ_TRANSITIONS, _R_QUEUED, "ended")
         self.emit("end")
         if not self.allow_half_open and self._phase is _OPEN:
             self._defer(self._auto_end)

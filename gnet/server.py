@@ -29,8 +29,8 @@ import gevent.socket
 from . import diagnostics
 from ._aliases import with_camel_aliases
 from .actor import Actor, logger
-from .addresses import is_ip
 from .errors import from_oserror, make_error
+from .ip import is_ip
 from .listen import adopt_handle, bind_tcp, bind_unix
 from .options import (
     ListenOptions,

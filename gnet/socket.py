@@ -46,7 +46,15 @@ from .options import (
     validate_msecs,
 )
 from .readable import Readable
-from .state import PHASE_TRANSITIONS, Phase, ReadSide, WriteSide, ready_state, transition
+from .state import (
+    PHASE_TRANSITIONS,
+    READ_TRANSITIONS,
+    Phase,
+    ReadSide,
+    WriteSide,
+    ready_state,
+    transition,
+)
 from .timers import IdleTimer
 from .transport import SocketTransport, Transport
 from .writable import Writable
@@ -167,7 +175,7 @@ class Socket(Blocking, Readable, Writable, Actor):
         # A socket paused before it had a handle reads nothing until resume()
         # or read() (Node's pauseOnConnect; NODE-NET C9).
         if self._flowing is not False and self._read_side is _R_IDLE:
-            self._read_side = _R_OPEN
+            self._read_side = transition(READ_TRANSITIONS, _R_IDLE, "start")
         self._hold_ref(True)
         if self._no_delay is not None or self._keep_alive is not None:
             self._apply_options()

@@ -18,15 +18,22 @@ bug in gnet rather than a condition to handle).
 ``ReadSide``, the readable half::
 
     IDLE ──start──▶ OPEN ──eof──▶ EOF ──consumed──▶ END_QUEUED ──ended──▶ ENDED
+      └─────────────── eof ───────▲
 
-``IDLE`` is a socket that must not read until asked (``pause_on_connect``,
-or paused before it connected): ``resume()`` or ``read()`` starts it.
+``IDLE`` is a socket that does not read ahead until asked (no handle yet,
+``pause_on_connect``, or paused before it connected): ``resume()`` or
+``read()`` starts it; a blocking helper reads it without starting it.
 ``EOF``: the peer's FIN arrived and data is still buffered; ``END_QUEUED``:
 a consumer reached the FIN and ``'end'`` is scheduled.
 
 ``WriteSide``, the writable half::
 
     OPEN ──end──▶ ENDING (flushing) ──finished──▶ FINISHED ('finish' emitted)
+
+The initial values (``IDLE``, ``WriteSide.OPEN``; ``ENDED``/``FINISHED``
+for a socket made with ``readable``/``writable`` false) and the reset of a
+socket reconnected after ``'close'`` are set directly; every other change
+goes through the tables.
 
 A socket is destroyed automatically once its read side is ``ENDED`` and its
 write side ``FINISHED`` (NODE-NET F4).  :func:`ready_state` derives Node's
@@ -95,6 +102,7 @@ PHASE_TRANSITIONS: dict[tuple[Phase, str], Phase] = {
 READ_TRANSITIONS: dict[tuple[ReadSide, str], ReadSide] = {
     (ReadSide.IDLE, "start"): ReadSide.OPEN,
     (ReadSide.OPEN, "eof"): ReadSide.EOF,
+    (ReadSide.IDLE, "eof"): ReadSide.EOF,  # a blocking helper reads a held-back socket
     (ReadSide.EOF, "consumed"): ReadSide.END_QUEUED,
     (ReadSide.END_QUEUED, "ended"): ReadSide.ENDED,
 }

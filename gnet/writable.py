@@ -24,7 +24,7 @@ from ._aliases import with_camel_aliases
 from .encodings import encoder
 from .errors import io_error, make_error, system_error
 from .options import node_callback
-from .state import Phase, ReadSide, WriteSide
+from .state import WRITE_TRANSITIONS, Phase, ReadSide, WriteSide, transition
 
 if TYPE_CHECKING:
     from .buffers import WriteQueue
@@ -138,8 +138,10 @@ class Writable:
             self._idle.touch()
         wq = self._wq
         if not wq.entries and self._phase is _OPEN and not wq.corked:
+            transport = self._transport
+            assert transport is not None
             try:
-                sent = self._transport.send(chunk)  # type: ignore[union-attr]
+                sent = transport.send(chunk)
             except BlockingIOError:
                 sent = 0
             except OSError as exc:
@@ -149,9 +151,14 @@ class Writable:
             if sent == len(chunk):
                 if callback is not None:
                     self._defer(callback, None)
-                return True
-            wq.push(memoryview(chunk)[sent:], callback)  # the unsent part, not a copy of it
-            self._transport.write_watcher().start(self._on_writable)  # type: ignore[union-attr]
+                if not transport.pending:
+                    return True
+                # A transport that took more than the kernel did (TLS: its
+                # ciphertext) is flushed when the descriptor is writable.
+                transport.write_watcher().start(self._on_writable)
+            else:
+                wq.push(memoryview(chunk)[sent:], callback)  # the unsent part, not a copy of it
+                transport.write_watcher().start(self._on_writable)
         else:
             wq.push(chunk, callback)
         if self.writable_length >= self._whwm:
@@ -273,7 +280,7 @@ class Writable:
             else:
                 self._end_callbacks += (callback,)
         if self._write_side is _W_OPEN and self._phase < _DESTROYED:
-            self._write_side = _W_ENDING
+            self._write_side = transition(WRITE_TRANSITIONS, _W_OPEN, "end")
             self._wq.corked = 0
             if self._phase is _OPEN:
                 self._flush()  # FIN once the queue is out
@@ -292,7 +299,7 @@ class Writable:
     def _finish(self) -> None:
         if self._phase >= _DESTROYED or self._write_side is not _W_ENDING:
             return
-        self._write_side = _W_FINISHED
+        self._write_side = transition(WRITE_TRANSITIONS, _W_ENDING, "finished")
         callbacks, self._end_callbacks = self._end_callbacks, ()
         for cb in callbacks:
             cb(None)

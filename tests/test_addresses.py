@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
+from gnet import BlockList, SocketAddress, is_ip, is_ipv4, is_ipv6
 from gnet._aliases import add_module_aliases
-from gnet.addresses import BlockList, SocketAddress, is_ip, is_ipv4, is_ipv6
 from gnet.errors import Error, NodeError
 
 
