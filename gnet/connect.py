@@ -1,7 +1,7 @@
 """Connecting: name lookup, Happy Eyeballs, timed attempts, ``AggregateError``.
 
 :func:`connect` turns checked :class:`~gnet.options.ConnectOptions` into a
-connected non-blocking ``_socket.socket``, or raises the error Node would
+connected :class:`~gnet.transport.SocketTransport`, or raises the error Node would
 emit.  It runs in the connecting socket's own greenlet and knows the socket
 only through :class:`ConnectHost`: the events it reports (``'lookup'``,
 ``'connectionAttempt'``, ``'connectionAttemptFailed'``,
@@ -17,7 +17,6 @@ first result's, each attempt but the last given
 
 from __future__ import annotations
 
-import _socket
 import errno
 import socket as _pysocket
 from collections.abc import Callable
@@ -29,6 +28,7 @@ import gevent.socket
 from .errors import aggregate_error, from_oserror, make_error, system_error
 from .ip import is_ip
 from .options import ConnectOptions
+from .transport import SocketTransport
 
 __all__ = ["connect", "ConnectHost", "Cancelled", "interleave"]
 
@@ -58,8 +58,8 @@ class ConnectHost(Protocol):
     def _wake(self) -> None: ...
 
 
-def connect(host: ConnectHost, options: ConnectOptions, attempted: list[str]) -> Any:
-    """Connect as ``options`` say; return the connected socket or raise the error.
+def connect(host: ConnectHost, options: ConnectOptions, attempted: list[str]) -> SocketTransport:
+    """Connect as ``options`` say; return the connected transport or raise the error.
 
     ``attempted`` collects ``ip:port`` of each Happy Eyeballs attempt (Node's
     ``autoSelectFamilyAttemptedAddresses``).
@@ -69,8 +69,8 @@ def connect(host: ConnectHost, options: ConnectOptions, attempted: list[str]) ->
     return _connect_tcp(host, options, attempted)
 
 
-def _connect_unix(host: ConnectHost, path: str) -> Any:
-    sock = _socket.socket(_pysocket.AF_UNIX, _pysocket.SOCK_STREAM)
+def _connect_unix(host: ConnectHost, path: str) -> SocketTransport:
+    sock = SocketTransport(_pysocket.AF_UNIX, _pysocket.SOCK_STREAM)
     try:
         _attempt(host, sock, path, None)
     except OSError as exc:
@@ -84,7 +84,7 @@ def _connect_unix(host: ConnectHost, path: str) -> Any:
     return sock
 
 
-def _connect_tcp(host: ConnectHost, options: ConnectOptions, attempted: list[str]) -> Any:
+def _connect_tcp(host: ConnectHost, options: ConnectOptions, attempted: list[str]) -> SocketTransport:
     name = options.host
     port = options.port
     assert port is not None
@@ -107,7 +107,7 @@ def _connect_tcp(host: ConnectHost, options: ConnectOptions, attempted: list[str
     for i, (ip, fam) in enumerate(addresses):
         last = i == len(addresses) - 1
         af = _pysocket.AF_INET6 if fam == 6 else _pysocket.AF_INET
-        sock = _socket.socket(af, _pysocket.SOCK_STREAM)
+        sock = SocketTransport(af, _pysocket.SOCK_STREAM)
         local = None
         try:
             if local_address or local_port:

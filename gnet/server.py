@@ -16,7 +16,6 @@ arrive later as events.  Accept errors such as EMFILE back off and retry.
 
 from __future__ import annotations
 
-import _socket
 import os
 import socket as _pysocket
 from collections.abc import Callable
@@ -41,6 +40,7 @@ from .options import (
     validate_msecs,
 )
 from .socket import Socket
+from .transport import SocketTransport
 
 __all__ = ["Server", "create_server"]
 
@@ -249,7 +249,7 @@ class Server(Actor):
     def _on_accept(self, fd: int, addr: Any) -> None:
         lsock = self._lsock
         try:
-            sock = _socket.socket(lsock.family, _pysocket.SOCK_STREAM, 0, fd)
+            sock = SocketTransport(lsock.family, _pysocket.SOCK_STREAM, 0, fd)
         except OSError:
             os.close(fd)  # not a socket object yet: nobody else would close it
             return

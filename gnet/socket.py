@@ -19,7 +19,6 @@ one obvious home:
 
 from __future__ import annotations
 
-import _socket
 import errno
 import socket as _pysocket
 from collections.abc import Callable, Sequence
@@ -46,15 +45,7 @@ from .options import (
     validate_msecs,
 )
 from .readable import Readable
-from .state import (
-    PHASE_TRANSITIONS,
-    READ_TRANSITIONS,
-    Phase,
-    ReadSide,
-    WriteSide,
-    ready_state,
-    transition,
-)
+from .state import PHASE, READ, Phase, ReadSide, WriteSide, ready_state
 from .timers import IdleTimer
 from .transport import SocketTransport, Transport
 from .writable import Writable
@@ -104,7 +95,9 @@ class Socket(Blocking, Readable, Writable, Actor):
     )  # fmt: skip
 
     def __init__(self, options: dict[str, Any] | int | None = None, **kwargs: Any) -> None:
-        super().__init__()
+        # Actor's, named: super() would search the three mixins first, on
+        # every accepted connection.
+        Actor.__init__(self)
         self._transport: Transport | None = None
         self._family = 0
         self._phase = _NEW
@@ -142,13 +135,13 @@ class Socket(Blocking, Readable, Writable, Actor):
         self._rhwm = self._whwm = opts.high_water_mark
         if opts.fd is not None:
             try:
-                sock = _socket.socket(fileno=opts.fd)
+                transport = SocketTransport(fileno=opts.fd)
             except OSError as exc:
                 raise make_error("ERR_INVALID_FD_TYPE", "UNKNOWN") from exc
-            if sock.type != _pysocket.SOCK_STREAM:
-                sock.detach()
+            if transport.type != _pysocket.SOCK_STREAM:
+                transport.detach()
                 raise make_error("ERR_INVALID_FD_TYPE", "UDP")
-            self._open(SocketTransport(sock, self._hub.loop))
+            self._open(transport)
             if not opts.readable:
                 self._read_side = _R_ENDED
             if not opts.writable:
@@ -171,18 +164,18 @@ class Socket(Blocking, Readable, Writable, Actor):
         """Take ``transport`` (connected) as this socket's handle: phase OPEN."""
         self._transport = transport
         self._family = transport.family
-        self._phase = transition(PHASE_TRANSITIONS, self._phase, "connected" if self._phase is _CONNECTING else "open")
+        self._phase = PHASE["connected" if self._phase is _CONNECTING else "open"][self._phase]
         # A socket paused before it had a handle reads nothing until resume()
         # or read() (Node's pauseOnConnect; NODE-NET C9).
         if self._flowing is not False and self._read_side is _R_IDLE:
-            self._read_side = transition(READ_TRANSITIONS, _R_IDLE, "start")
+            self._read_side = READ["start"][_R_IDLE]
         self._hold_ref(True)
         if self._no_delay is not None or self._keep_alive is not None:
             self._apply_options()
 
     @classmethod
     def _accepted(
-        cls, server: Server, sock: Any, options: ServerOptions, on_destroy: Callable[[Socket], None]
+        cls, server: Server, transport: Transport, options: ServerOptions, on_destroy: Callable[[Socket], None]
     ) -> Socket:
         """A socket for a connection ``server`` accepted; ``on_destroy(socket)`` is
         the server's hook for counting its live connections."""
@@ -197,7 +190,7 @@ class Socket(Blocking, Readable, Writable, Actor):
             self._no_delay = True
         if options.keep_alive:
             self._keep_alive = (True, options.keep_alive_initial_delay)
-        self._open(SocketTransport(sock, self._hub.loop))
+        self._open(transport)
         # A new connection's first bytes have usually arrived with it: read
         # before waiting, as a blocking handler's first recv() would.
         self._drained = False
@@ -247,7 +240,7 @@ class Socket(Blocking, Readable, Writable, Actor):
         if callback is not None:
             self.once("connect", callback)
         self._connect_options = options
-        self._phase = transition(PHASE_TRANSITIONS, self._phase, "connect")
+        self._phase = PHASE["connect"][self._phase]
         self._hold_ref(True)
         if diagnostics.subscribed():
             diagnostics.publish(diagnostics.ClientConnectStarted(self, options.as_dict()))
@@ -281,7 +274,7 @@ class Socket(Blocking, Readable, Writable, Actor):
         return True
 
     def _reset_for_reconnect(self) -> None:
-        self._phase = transition(PHASE_TRANSITIONS, self._phase, "reconnect")
+        self._phase = PHASE["reconnect"][self._phase]
         self._read_side = _R_IDLE
         self._write_side = _W_OPEN
         self._errored = None
@@ -315,7 +308,7 @@ class Socket(Blocking, Readable, Writable, Actor):
         if self._phase is not _CONNECTING:  # destroyed meanwhile
             sock.close()
             return
-        self._open(SocketTransport(sock, self._hub.loop))
+        self._open(sock)
         diagnostics.publish_new(diagnostics.ClientConnected, self)
         self.emit("connect")
         self.emit("ready")
@@ -406,7 +399,7 @@ class Socket(Blocking, Readable, Writable, Actor):
         if self._phase >= _DESTROYED:
             return self
         was = self._phase
-        self._phase = transition(PHASE_TRANSITIONS, was, "destroy")
+        self._phase = PHASE["destroy"][was]
         emit_error = error is not None and self._errored is None
         if emit_error:
             self._errored = error
@@ -415,7 +408,7 @@ class Socket(Blocking, Readable, Writable, Actor):
         if self._on_destroy is not None:
             self._on_destroy(self)
         queued = bool(self._wq.entries)
-        callbacks = self._wq.clear()
+        callbacks = self._wq.clear() if queued else []
         if emit_error:
             self._defer(self._emit_error, error)
         if was is _CONNECTING or (was is _NEW and queued):
@@ -457,7 +450,7 @@ class Socket(Blocking, Readable, Writable, Actor):
     def _emit_close(self, callbacks: Sequence[Callback], error: BaseException | None) -> None:
         if self._phase is not _DESTROYED:
             return
-        self._phase = transition(PHASE_TRANSITIONS, self._phase, "closed")
+        self._phase = PHASE["closed"][self._phase]
         self._hold_ref(False)
         had_error = self._errored is not None
         diagnostics.publish_new(diagnostics.ConnectionClosed, self, self.bytes_read, self._bytes_written, self._errored)
@@ -592,14 +585,14 @@ class Socket(Blocking, Readable, Writable, Actor):
         if transport is None:
             return {}
         try:
-            return _addr_dict(transport.sockname(), self._family)
+            return _addr_dict(transport.getsockname(), self._family)
         except OSError:
             return {}
 
     def _remote_info(self) -> dict[str, Any]:
         if self._remote is None and self._transport is not None and self._phase is _OPEN:
             try:
-                self._remote = _addr_dict(self._transport.peername(), self._family)
+                self._remote = _addr_dict(self._transport.getpeername(), self._family)
             except OSError:
                 return {}
         return self._remote or {}

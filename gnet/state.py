@@ -2,10 +2,12 @@
 
 A Node socket is a Duplex stream over a connection, so its state has three
 parts that move independently; each is an explicit value here, never a
-combination of flags, and each moves only through :func:`transition` with
-one of the events below (h11's ``_state.py`` is the model: the tables list
-every legal move, and anything else raises :class:`IllegalTransition`, a
-bug in gnet rather than a condition to handle).
+combination of flags, and each moves only through its table (:data:`PHASE`,
+:data:`READ`, :data:`WRITE`: event -> {from: to}) with one of the events
+below.  h11's ``_state.py`` is the model: the tables list every legal move,
+and anything else raises :class:`IllegalTransition`, a bug in gnet rather
+than a condition to handle.  A move is one dict lookup,
+``PHASE["destroy"][phase]``, cheap enough for every connection.
 
 ``Phase``, the connection::
 
@@ -43,18 +45,18 @@ write side ``FINISHED`` (NODE-NET F4).  :func:`ready_state` derives Node's
 from __future__ import annotations
 
 import enum
-from typing import TypeVar
+from typing import Any
 
 __all__ = [
     "Phase",
     "ReadSide",
     "WriteSide",
     "IllegalTransition",
-    "transition",
+    "Moves",
+    "PHASE",
+    "READ",
+    "WRITE",
     "ready_state",
-    "PHASE_TRANSITIONS",
-    "READ_TRANSITIONS",
-    "WRITE_TRANSITIONS",
 ]
 
 
@@ -86,39 +88,45 @@ class IllegalTransition(RuntimeError):
     """A state change that the tables do not allow: a bug in gnet."""
 
 
-_S = TypeVar("_S", Phase, ReadSide, WriteSide)
+class Moves(dict):  # type: ignore[type-arg]
+    """One event's row of a table: from-state -> to-state.  Looking up a state
+    the row does not list raises :class:`IllegalTransition`, so a transition
+    is one dict lookup (``PHASE["destroy"][phase]``) and still checked."""
 
-PHASE_TRANSITIONS: dict[tuple[Phase, str], Phase] = {
-    (Phase.NEW, "connect"): Phase.CONNECTING,
-    (Phase.NEW, "open"): Phase.OPEN,  # an accepted socket, or Socket({'fd': n})
-    (Phase.CONNECTING, "connected"): Phase.OPEN,
-    (Phase.NEW, "destroy"): Phase.DESTROYED,
-    (Phase.CONNECTING, "destroy"): Phase.DESTROYED,
-    (Phase.OPEN, "destroy"): Phase.DESTROYED,
-    (Phase.DESTROYED, "closed"): Phase.CLOSED,
-    (Phase.CLOSED, "reconnect"): Phase.NEW,  # NODE-NET C14
+    def __init__(self, event: str, moves: dict[Any, Any]) -> None:
+        super().__init__(moves)
+        self.event = event
+
+    def __missing__(self, state: Any) -> Any:
+        raise IllegalTransition(f"{self.event!r} is not allowed in {state!r}")
+
+
+# The tables: event -> {from: to}.  Every legal move is listed here, and
+# nowhere else.
+PHASE: dict[str, Moves] = {
+    "connect": Moves("connect", {Phase.NEW: Phase.CONNECTING}),
+    "open": Moves("open", {Phase.NEW: Phase.OPEN}),  # accepted, or Socket({'fd': n})
+    "connected": Moves("connected", {Phase.CONNECTING: Phase.OPEN}),
+    "destroy": Moves(
+        "destroy",
+        {Phase.NEW: Phase.DESTROYED, Phase.CONNECTING: Phase.DESTROYED, Phase.OPEN: Phase.DESTROYED},
+    ),
+    "closed": Moves("closed", {Phase.DESTROYED: Phase.CLOSED}),
+    "reconnect": Moves("reconnect", {Phase.CLOSED: Phase.NEW}),  # NODE-NET C14
 }
 
-READ_TRANSITIONS: dict[tuple[ReadSide, str], ReadSide] = {
-    (ReadSide.IDLE, "start"): ReadSide.OPEN,
-    (ReadSide.OPEN, "eof"): ReadSide.EOF,
-    (ReadSide.IDLE, "eof"): ReadSide.EOF,  # a blocking helper reads a held-back socket
-    (ReadSide.EOF, "consumed"): ReadSide.END_QUEUED,
-    (ReadSide.END_QUEUED, "ended"): ReadSide.ENDED,
+READ: dict[str, Moves] = {
+    "start": Moves("start", {ReadSide.IDLE: ReadSide.OPEN}),
+    # a blocking helper reads a held-back (IDLE) socket too
+    "eof": Moves("eof", {ReadSide.OPEN: ReadSide.EOF, ReadSide.IDLE: ReadSide.EOF}),
+    "consumed": Moves("consumed", {ReadSide.EOF: ReadSide.END_QUEUED}),
+    "ended": Moves("ended", {ReadSide.END_QUEUED: ReadSide.ENDED}),
 }
 
-WRITE_TRANSITIONS: dict[tuple[WriteSide, str], WriteSide] = {
-    (WriteSide.OPEN, "end"): WriteSide.ENDING,
-    (WriteSide.ENDING, "finished"): WriteSide.FINISHED,
+WRITE: dict[str, Moves] = {
+    "end": Moves("end", {WriteSide.OPEN: WriteSide.ENDING}),
+    "finished": Moves("finished", {WriteSide.ENDING: WriteSide.FINISHED}),
 }
-
-
-def transition(table: dict[tuple[_S, str], _S], state: _S, event: str) -> _S:
-    """The state that ``event`` leads to from ``state``; raises if the table has no such move."""
-    try:
-        return table[state, event]
-    except KeyError:
-        raise IllegalTransition(f"{event!r} is not allowed in {state!r}") from None
 
 
 def ready_state(phase: Phase, read: ReadSide, write: WriteSide) -> str:

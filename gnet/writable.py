@@ -24,7 +24,7 @@ from ._aliases import with_camel_aliases
 from .encodings import encoder
 from .errors import io_error, make_error, system_error
 from .options import node_callback
-from .state import WRITE_TRANSITIONS, Phase, ReadSide, WriteSide, transition
+from .state import WRITE, Phase, ReadSide, WriteSide
 
 if TYPE_CHECKING:
     from .buffers import WriteQueue
@@ -131,15 +131,14 @@ class Writable:
         if callback is not None:
             callback = node_callback(callback)
         chunk = data if type(data) is bytes else _to_bytes(data, encoding)
-        if self._write_side is not _W_OPEN or self._phase >= _DESTROYED:
-            return self._write_refused(callback)
-        self._bytes_written += len(chunk)
-        if self._idle is not None:
-            self._idle.touch()
         wq = self._wq
-        if not wq.entries and self._phase is _OPEN and not wq.corked:
-            transport = self._transport
-            assert transport is not None
+        # The common case first, in as few steps as possible: open, nothing
+        # queued, the transport takes it all.
+        if self._phase is _OPEN and self._write_side is _W_OPEN and not wq.entries and not wq.corked:
+            self._bytes_written += len(chunk)
+            if self._idle is not None:
+                self._idle.touch()
+            transport: Any = self._transport
             try:
                 sent = transport.send(chunk)
             except BlockingIOError:
@@ -155,11 +154,15 @@ class Writable:
                     return True
                 # A transport that took more than the kernel did (TLS: its
                 # ciphertext) is flushed when the descriptor is writable.
-                transport.write_watcher().start(self._on_writable)
             else:
                 wq.push(memoryview(chunk)[sent:], callback)  # the unsent part, not a copy of it
-                transport.write_watcher().start(self._on_writable)
-        else:
+            transport.write_watcher().start(self._on_writable)
+        elif self._write_side is not _W_OPEN or self._phase >= _DESTROYED:
+            return self._write_refused(callback)
+        else:  # connecting, corked, or behind queued data: in order, after them
+            self._bytes_written += len(chunk)
+            if self._idle is not None:
+                self._idle.touch()
             wq.push(chunk, callback)
         if self.writable_length >= self._whwm:
             wq.need_drain = True
@@ -280,7 +283,7 @@ class Writable:
             else:
                 self._end_callbacks += (callback,)
         if self._write_side is _W_OPEN and self._phase < _DESTROYED:
-            self._write_side = transition(WRITE_TRANSITIONS, _W_OPEN, "end")
+            self._write_side = WRITE["end"][_W_OPEN]
             self._wq.corked = 0
             if self._phase is _OPEN:
                 self._flush()  # FIN once the queue is out
@@ -299,7 +302,7 @@ class Writable:
     def _finish(self) -> None:
         if self._phase >= _DESTROYED or self._write_side is not _W_ENDING:
             return
-        self._write_side = transition(WRITE_TRANSITIONS, _W_ENDING, "finished")
+        self._write_side = WRITE["finished"][_W_ENDING]
         callbacks, self._end_callbacks = self._end_callbacks, ()
         for cb in callbacks:
             cb(None)

@@ -32,63 +32,53 @@ class XorTransport(SocketTransport):
 
     __slots__ = ()
 
-    def __init__(self, sock: Any, loop: Any) -> None:
-        super().__init__(sock, loop)
-        raw_recv, raw_send = self.recv_into, self.send
+    def recv_into(self, view: Any, nbytes: int = 0, flags: int = 0) -> int:
+        n = super().recv_into(view)
+        view[:n] = _xor(view[:n])
+        return n
 
-        def recv_into(view: memoryview) -> int:
-            n = raw_recv(view)
-            view[:n] = _xor(view[:n])
-            return int(n)
+    def send(self, data: Any, flags: int = 0) -> int:
+        return super().send(_xor(data))
 
-        def send(data: Any) -> int:
-            return int(raw_send(_xor(data)))
-
-        self.recv_into = recv_into
-        self.send = send
-        self.sendmsg = lambda buffers: send(b"".join(bytes(b) for b in buffers))
+    def sendmsg(self, buffers: Any, *args: Any) -> int:
+        return self.send(b"".join(bytes(b) for b in buffers))
 
 
 class HoldingTransport(SocketTransport):
     """Takes everything written and hands the kernel what it takes: ``pending``
     bytes stay held, as a TLS transport holds ciphertext."""
 
-    __slots__ = ("held", "raw_send")
+    __slots__ = ("held",)
 
-    def __init__(self, sock: Any, loop: Any) -> None:
-        super().__init__(sock, loop)
-        self.held = bytearray()
-        self.raw_send = self.send
+    def send(self, data: Any, flags: int = 0) -> int:
+        if not hasattr(self, "held"):
+            self.held = bytearray()
+        if self.held and not self.flush():
+            raise BlockingIOError
+        self.held += bytes(data)
+        self.pending = len(self.held)
+        self.flush()
+        return len(data)
 
-        def send(data: Any) -> int:
-            if self.held and not self.flush():
-                raise BlockingIOError
-            self.held += bytes(data)
-            self.flush()
-            return len(data)
-
-        self.send = send
-        self.sendmsg = lambda buffers: send(b"".join(bytes(b) for b in buffers))
+    def sendmsg(self, buffers: Any, *args: Any) -> int:
+        return self.send(b"".join(bytes(b) for b in buffers))
 
     def flush(self) -> bool:
-        while self.held:
+        while getattr(self, "held", None):
             try:
-                sent = self.raw_send(self.held)
+                sent = super().send(self.held)
             except BlockingIOError:
                 return False
             del self.held[:sent]
+            self.pending = len(self.held)
         return True
-
-    @property
-    def pending(self) -> int:  # type: ignore[override]
-        return len(self.held)
 
 
 def _over(transport_class: type[SocketTransport], **options: Any) -> tuple[gnet.Socket, socket.socket]:
     """A gnet Socket over ``transport_class`` on one end of a socket pair; the other end raw."""
     ours, theirs = socket.socketpair()
     sock = gnet.Socket(options or None)
-    sock._open(transport_class(ours, gevent.get_hub().loop))
+    sock._open(transport_class(fileno=ours.detach()))
     sock._wake()
     theirs.setblocking(False)
     return sock, theirs

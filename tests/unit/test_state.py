@@ -7,15 +7,14 @@ import itertools
 import pytest
 
 from gnet.state import (
-    PHASE_TRANSITIONS,
-    READ_TRANSITIONS,
-    WRITE_TRANSITIONS,
+    PHASE,
+    READ,
+    WRITE,
     IllegalTransition,
     Phase,
     ReadSide,
     WriteSide,
     ready_state,
-    transition,
 )
 
 
@@ -28,13 +27,13 @@ def test_a_connection_s_life_through_the_phase_table() -> None:
         ("closed", Phase.CLOSED),
         ("reconnect", Phase.NEW),
     ]:
-        phase = transition(PHASE_TRANSITIONS, phase, event)
+        phase = PHASE[event][phase]
         assert phase is expected
 
 
 @pytest.mark.parametrize("start", [Phase.NEW, Phase.CONNECTING, Phase.OPEN])
 def test_destroy_is_legal_from_every_live_phase(start: Phase) -> None:
-    assert transition(PHASE_TRANSITIONS, start, "destroy") is Phase.DESTROYED
+    assert PHASE["destroy"][start] is Phase.DESTROYED
 
 
 @pytest.mark.parametrize(
@@ -49,33 +48,35 @@ def test_destroy_is_legal_from_every_live_phase(start: Phase) -> None:
 )
 def test_illegal_phase_moves_raise(state: Phase, event: str) -> None:
     with pytest.raises(IllegalTransition, match=event):
-        transition(PHASE_TRANSITIONS, state, event)
+        PHASE[event][state]
 
 
 def test_the_read_side_reaches_ended_only_through_eof_and_a_consumer() -> None:
     side = ReadSide.IDLE
     for event in ("start", "eof", "consumed", "ended"):
-        side = transition(READ_TRANSITIONS, side, event)
+        side = READ[event][side]
     assert side is ReadSide.ENDED
     with pytest.raises(IllegalTransition):
-        transition(READ_TRANSITIONS, ReadSide.OPEN, "ended")  # 'end' before the FIN was consumed
+        READ["ended"][ReadSide.OPEN]  # 'end' before the FIN was consumed
     with pytest.raises(IllegalTransition):
-        transition(READ_TRANSITIONS, ReadSide.EOF, "eof")  # one FIN per stream
+        READ["eof"][ReadSide.EOF]  # one FIN per stream
 
 
 def test_the_write_side_finishes_only_after_end() -> None:
-    assert transition(WRITE_TRANSITIONS, WriteSide.OPEN, "end") is WriteSide.ENDING
-    assert transition(WRITE_TRANSITIONS, WriteSide.ENDING, "finished") is WriteSide.FINISHED
+    assert WRITE["end"][WriteSide.OPEN] is WriteSide.ENDING
+    assert WRITE["finished"][WriteSide.ENDING] is WriteSide.FINISHED
     with pytest.raises(IllegalTransition):
-        transition(WRITE_TRANSITIONS, WriteSide.OPEN, "finished")
+        WRITE["finished"][WriteSide.OPEN]
     with pytest.raises(IllegalTransition):
-        transition(WRITE_TRANSITIONS, WriteSide.FINISHED, "end")
+        WRITE["end"][WriteSide.FINISHED]
 
 
 def test_every_table_entry_leads_to_a_member_of_its_own_enum() -> None:
-    for table, enum in ((PHASE_TRANSITIONS, Phase), (READ_TRANSITIONS, ReadSide), (WRITE_TRANSITIONS, WriteSide)):
-        for (state, _event), target in table.items():
-            assert isinstance(state, enum) and isinstance(target, enum)
+    for table, enum in ((PHASE, Phase), (READ, ReadSide), (WRITE, WriteSide)):
+        for event, row in table.items():
+            assert row.event == event
+            for state, target in row.items():
+                assert isinstance(state, enum) and isinstance(target, enum)
 
 
 def test_ready_state_is_node_s_getter() -> None:
