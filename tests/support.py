@@ -45,6 +45,7 @@ import gnet
 from gnet.errors import NodeError
 
 __all__ = [
+    "LINGER_0",
     "noop",
     "fail_if_called",
     "abstract_name",
@@ -618,8 +619,9 @@ class PipeReader:
     other.
     """
 
-    def __init__(self, pipe: Any) -> None:
+    def __init__(self, pipe: Any, context: Callable[[], str] | None = None) -> None:
         self.fd: int = pipe.fileno()
+        self.context = context  # more to say when a wait fails (the other pipe, say)
         os.set_blocking(self.fd, False)
         self.data = b""
         self.eof = False
@@ -628,6 +630,11 @@ class PipeReader:
     @property
     def text(self) -> str:
         return self.data.decode(errors="replace")
+
+    @property
+    def rest(self) -> str:
+        """What was read after the last line ``expect`` matched."""
+        return self.data[self._line_start :].decode(errors="replace")
 
     def pump(self) -> bool:
         """Read what is available now; whether anything (or the end) came."""
@@ -643,10 +650,14 @@ class PipeReader:
             self.data += chunk
         return got
 
+    def _fail(self, text: str) -> None:
+        extra = f"; {self.context()}" if self.context is not None else ""
+        pytest.fail(f"{text}; output so far {self.text[-3000:]!r}{extra}")
+
     def _wait(self, deadline: float, what: Callable[[], str]) -> None:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            pytest.fail(f"{what()} not within the deadline; output so far {self.text[-3000:]!r}")
+            self._fail(f"{what()} not within the deadline")
         gevent.select.select([self.fd], [], [], remaining)
         self.pump()
 
@@ -666,7 +677,7 @@ class PipeReader:
                 if match:
                     return match
             if self.eof:
-                pytest.fail(f"the pipe ended before a line matching {pattern!r}: {self.text!r}")
+                self._fail(f"the pipe ended before a line matching {pattern!r}")
             self._wait(deadline, lambda: f"a line matching {pattern!r}")
 
     def wait_for(self, needle: str, timeout: float = TIMEOUT) -> None:
@@ -674,7 +685,7 @@ class PipeReader:
         deadline = time.monotonic() + timeout
         while needle not in self.text:
             if self.eof:
-                pytest.fail(f"the pipe ended before {needle!r}: {self.text!r}")
+                self._fail(f"the pipe ended before {needle!r}")
             self._wait(deadline, lambda: repr(needle))
 
     def read_to_eof(self, timeout: float = TIMEOUT) -> str:
