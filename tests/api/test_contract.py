@@ -34,7 +34,7 @@ from support import (
 @pytest.mark.parametrize(
     ("camel", "snake"),
     [
-        ("createServer", "create_server"),
+        ("createServer", "create_server"),  # also the check of test-net-server-options.js
         ("createConnection", "create_connection"),
         ("isIP", "is_ip"),
         ("isIPv4", "is_ipv4"),

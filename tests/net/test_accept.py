@@ -175,7 +175,7 @@ def test_server__connection_listener_return_does_not_close(track: Any) -> None:
     server: gnet.Server = track(gnet.create_server(socks))
     peer: gnet.Socket = track(gnet.open_connection(listen_local(server), "127.0.0.1", timeout=TIMEOUT))
     socks.wait(1)
-    give_a_chance()
+    give_a_chance()  # for a close that must not follow the listener's return
     conn = socks.firsts[0]
     assert conn.destroyed is False
     conn.write(b"later")
@@ -232,7 +232,9 @@ def test_server_each_connection_keeps_one_greenlet_for_its_events(track: Any) ->
     wait_until(lambda: len(seen) == 1)
     second = track(gnet.connect(port, "127.0.0.1"))
     wait_until(lambda: len(seen) == 2)
-    gevent.sleep(0.05)  # both connections sit idle for a while
+    # The scenario under test: both connections sit idle a while (their
+    # greenlets park) before any data comes.
+    gevent.sleep(0.05)
     first.end(b"later")
     wait_until(lambda: len(closed) == 1)
     second.end(b"later")

@@ -27,6 +27,7 @@ from support import (
     blocked,
     blocking_client,
     closed_event,
+    give_a_chance,
     payload,
     raw_client,
     recv_all,
@@ -64,10 +65,16 @@ def test_two_greenlets_reading_at_once_from_another_greenlet(serve: Callable[...
 
 
 def test_second_reader_while_the_handler_reads(serve: Callable[..., Served]) -> None:
-    served = serve(lambda sock: sock.readline())
+    reading = Event()
+
+    def handler(sock: gnet.Socket) -> bytes:
+        reading.set()  # the handler runs on into readline() and blocks there
+        return sock.readline()
+
+    served = serve(handler)
     with raw_client(served.port) as p:
         sock = served.sock.get(timeout=5)
-        gevent.sleep(0.05)  # the handler is now blocked in readline()
+        assert reading.wait(5)  # so the handler is now blocked in readline()
         with pytest.raises(gnet.Error) as info:
             sock.recv(timeout=1)
         assert info.value.code == "ERR_GNET_CONCURRENT_IO"
@@ -144,8 +151,11 @@ def test_destroy_wakes_a_blocked_recv_in_another_greenlet(serve: Callable[..., S
 
 
 def test_destroy_wakes_the_handler_blocked_in_readline(serve: Callable[..., Served]) -> None:
+    reading = Event()
+
     def handler(sock: gnet.Socket) -> str:
         with pytest.raises(gnet.Error) as info:
+            reading.set()  # the handler runs on into readline() and blocks there
             sock.readline()
         return str(info.value.code)
 
@@ -153,21 +163,25 @@ def test_destroy_wakes_the_handler_blocked_in_readline(serve: Callable[..., Serv
     with raw_client(served.port) as p:
         p.sendall(b"no newline yet")
         sock = served.sock.get(timeout=5)
-        gevent.sleep(0.05)  # the handler is now blocked in readline()
+        assert reading.wait(5)  # so the handler is now blocked in readline()
         sock.destroy()
         assert served.result.get(timeout=2) == "ERR_SOCKET_CLOSED"
 
 
 def test_destroy_wakes_a_blocked_sendall(serve: Callable[..., Served]) -> None:
+    sending = Event()
+
     def handler(sock: gnet.Socket) -> str:
+        data = payload(32 << 20)
         with pytest.raises(gnet.Error) as info:
-            sock.sendall(payload(32 << 20))
+            sending.set()  # the handler runs on into sendall() and blocks there
+            sock.sendall(data)
         return str(info.value.code)
 
     served = serve(handler)
     with raw_client(served.port, rcvbuf=65536):
         sock = served.sock.get(timeout=5)
-        gevent.sleep(0.1)  # the handler is now blocked in sendall(): nobody reads
+        assert sending.wait(5)  # so the handler is now blocked in sendall(): nobody reads
         assert not served.result.ready()
         sock.destroy()
         assert served.result.get(timeout=2) == "ERR_SOCKET_CLOSED"
@@ -234,7 +248,7 @@ def test_handler_reading_does_not_read_beyond_need(serve: Callable[..., Served])
     def handler(sock: gnet.Socket) -> Any:
         line = sock.readline()
         after_line = sock.bytes_read
-        gevent.sleep(0.3)  # the peer keeps flooding meanwhile
+        give_a_chance(0.3)  # the peer keeps flooding meanwhile: nothing more may be read
         after_sleep = sock.bytes_read
         rest = sock.recv_exactly(len(flood))
         return line, after_line, after_sleep, rest == flood
@@ -256,7 +270,7 @@ def test_idle_socket_stops_reading_at_the_high_water_mark(serve: Callable[..., S
     with raw_client(served.port) as p:
         sender = gevent.spawn(p.sendall, flood)
         sock = served.sock.get(timeout=5)
-        gevent.sleep(0.3)
+        give_a_chance(0.3)  # the peer keeps flooding meanwhile: reading must stop at the mark
         assert sock.bytes_read <= HWM + RECV_CHUNK
         assert sock.readable_length <= HWM + RECV_CHUNK
         assert not sender.ready()  # pushed back by TCP
@@ -274,7 +288,7 @@ def test_client_helper_reading_stays_bounded(serve: Callable[..., Served]) -> No
     served = serve(handler)
     with blocking_client(served.port) as c:
         assert c.recv_exactly(10) == flood[:10]
-        gevent.sleep(0.3)  # the server keeps flooding meanwhile
+        give_a_chance(0.3)  # the server keeps flooding meanwhile: nothing more may be read
         assert c.bytes_read <= 10 + HWM + RECV_CHUNK
         assert c.readable_length <= HWM + RECV_CHUNK
         assert c.recv_exactly(len(flood) - 10, timeout=10) == flood[10:]

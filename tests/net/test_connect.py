@@ -18,7 +18,6 @@ import errno
 import os
 from typing import Any
 
-import gevent
 import pytest
 from gevent.event import AsyncResult, Event
 
@@ -30,6 +29,7 @@ from support import (
     needs_ipv6,
     port_of,
     record,
+    wait_until,
     waiter,
 )
 
@@ -275,7 +275,7 @@ def test_reconnect__same_socket_fifty_times(server_factory: Any) -> None:
     assert counts == {"recv": n + 1, "end": n + 1, "disconnect": n + 1}
     assert set(chunks) == {"hello\r\n"}
     assert client_had_error == [False] * (n + 1)
-    gevent.sleep(0.01)
+    wait_until(lambda: len(server_had_error) == n + 1)  # every server side closed too
     assert server_had_error == [False] * len(server_had_error)
 
 
@@ -340,6 +340,6 @@ def test_bytes_stats__counters_restart_on_reconnect(server_factory: Any) -> None
     finally:
         done.set()  # no more reconnecting
         sock.destroy()
-    gevent.sleep(0.01)
+    wait_until(lambda: len(server_read) == 2)  # the server saw both ends
     assert written == [6, 6]
     assert server_read == [6, 6]

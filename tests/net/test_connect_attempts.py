@@ -25,11 +25,11 @@ from support import (
     HAS_IPV6,
     TIMEOUT,
     closed_port,
+    fill_backlog,
     names,
     needs_ipv6,
     port_of,
     record,
-    wait_until,
     waiter,
 )
 
@@ -258,19 +258,8 @@ def _blackhole_v4_and_listening_v6(track: Any) -> int:
             continue
         track(hole)
         hole.listen(0)
-        fillers = [track(socket.socket()) for _ in range(2)]
-        for filler in fillers:
-            filler.setblocking(False)
-            filler.connect_ex(("127.0.0.1", port))
-
-        def first_connected(first: socket.socket = fillers[0]) -> bool:
-            try:
-                first.getpeername()
-                return True
-            except OSError:
-                return False
-
-        wait_until(first_connected)
+        for filler in fill_backlog(port):
+            track(filler)
         return port
     raise AssertionError("no port free on both 127.0.0.1 and ::1")
 

@@ -23,6 +23,7 @@ from gevent.event import AsyncResult, Event
 import gnet
 from support import (
     TIMEOUT,
+    give_a_chance,
     names,
     port_of,
     record,
@@ -219,6 +220,8 @@ def test_socket_close_after_end__close_waits_for_delayed_read(
 
     def on_connection(sock: gnet.Socket) -> None:
         def read_late() -> None:
+            # The scenario: Node's test reads only after a timer, so the data
+            # and the FIN wait unread meanwhile.
             gevent.sleep(0.05)
             got.append(sock.recv(timeout=TIMEOUT))
 
@@ -358,7 +361,7 @@ def test_rule_f3__allow_half_open_write_only_after_end(server_factory: Any, trac
     assert sock.allow_half_open is True
     sock.resume()
     gnet.once(sock, "end", timeout=TIMEOUT)
-    gevent.sleep(0.02)  # nothing ends our side behind our back
+    give_a_chance(0.02)  # for something that ends our side behind our back: nothing may
     assert (sock.readable, sock.writable, sock.ready_state) == (False, True, "writeOnly")
     assert sock.write("still here") is True
     closed = waiter(sock, "close")
@@ -384,7 +387,7 @@ def test_rule_f4__own_end_stays_read_only_until_peer_fin(server_factory: Any, tr
     sock.end()
     gnet.once(sock, "finish", timeout=TIMEOUT)
     peer = server_side.get(timeout=TIMEOUT)
-    gevent.sleep(0.02)
+    give_a_chance(0.02)  # for a destroy that must not come before the peer's FIN
     assert sock.destroyed is False
     assert sock.ready_state == "readOnly"
     closed = waiter(sock, "close")
@@ -460,6 +463,8 @@ def test_connect_options_allowhalfopen__six_call_forms(server_factory: Any) -> N
             client.resume()
 
             def later() -> None:
+                # As Node's test: a while after 'end' (nothing may end our
+                # side meanwhile: the behaviour under test), write and end.
                 gevent.sleep(0.05)
                 after_end[index] = (client.readable, client.writable, client.write(str(index)))
                 client.end()

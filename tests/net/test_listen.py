@@ -141,7 +141,7 @@ def test_server_listen_remove_callback__fires_once_no_leftovers(track: Any) -> N
     server.listen(0, "127.0.0.1", first)
     server.once("close", lambda: server.listen(0, "127.0.0.1", second))
     closes.wait(2)
-    give_a_chance()
+    give_a_chance()  # for a leftover callback firing again
     assert calls == ["first", "second"]
     assert leftover == [0, 0]
 
@@ -260,7 +260,7 @@ def test_server_call_listen_multiple_times__second_listen_throws(track: Any) -> 
     assert not isinstance(err, (TypeError, ValueError))
     assert str(err) == "Listen method has been called more than once without closing."
     listening.wait(1)
-    give_a_chance()
+    give_a_chance()  # for a second 'listening'
     assert len(listening) == 1
 
 
@@ -328,7 +328,7 @@ def test_server_try_ports__listen_another_port_after_eaddrinuse(track: Any) -> N
     errors.wait(1)
     server2.listen(0, "127.0.0.1", listening)
     listening.wait(1)
-    give_a_chance()
+    give_a_chance()  # for a second 'error'
     assert len(errors) == 1
     assert server2.listening and server1.listening
     assert port_of(server2) != port
@@ -357,7 +357,7 @@ def test_bind_twice__eaddrinuse(track: Any) -> None:
     assert err.address == "127.0.0.1"
     assert err.port == port
     assert str(err) == f"listen EADDRINUSE: address already in use 127.0.0.1:{port}"
-    give_a_chance()
+    give_a_chance()  # for a listen callback that must not come
     assert listening.calls == [] and connections.calls == []
 
 
@@ -390,7 +390,7 @@ def test_better_error_messages_listen__address_not_available(track: Any) -> None
     assert err.address == "1.1.1.1"
     assert err.port == 1
     assert str(err) == "listen EADDRNOTAVAIL: address not available 1.1.1.1:1"
-    give_a_chance()
+    give_a_chance()  # for a listen callback that must not come
     assert listening.calls == []
 
 
@@ -405,7 +405,7 @@ def test_listen__no_close_after_error(track: Any) -> None:
     b.on("close", closes)
     b.listen(port, "127.0.0.1")
     errors.wait(1)
-    give_a_chance()
+    give_a_chance()  # for a 'close' that must not follow the error
     assert closes.calls == []
     assert b.listening is False
     assert b.address() is None

@@ -105,7 +105,7 @@ def test_server_listen_options__invalid_port_throws(track: Any, form: str, port:
     raises_code(
         ValueError, "ERR_SOCKET_BAD_PORT", lambda: PORT_FORMS[form](server, port, listening)
     )
-    give_a_chance()
+    give_a_chance()  # for a listen callback that must not come
     assert listening.calls == []
     assert server.listening is False
 
@@ -137,7 +137,7 @@ def test_listen_invalid_port__every_form(track: Any, form: str) -> None:
     raises_code(
         ValueError, "ERR_SOCKET_BAD_PORT", lambda: INVALID_PORT_FORMS[form](server, listening)
     )
-    give_a_chance()
+    give_a_chance()  # for a listen callback that must not come
     assert listening.calls == []
 
 

@@ -164,7 +164,7 @@ def test_server_listen_path__eaddrinuse_on_a_used_path(track: Any, sock_path: st
     assert err.syscall == "listen"
     assert err.address == sock_path
     assert err.port == -1
-    give_a_chance()
+    give_a_chance()  # for a listen callback that must not come
     assert listening.calls == []
     assert server2.listening is False
     assert stat.S_ISSOCK(os.stat(sock_path).st_mode)
@@ -200,7 +200,7 @@ def test_better_error_messages_listen_path__error_has_address(track: Any) -> Non
     err = errors.firsts[0]
     assert err.address == fp
     assert err.syscall == "listen"
-    give_a_chance()
+    give_a_chance()  # for a listen callback that must not come
     assert listening.calls == [] and connections.calls == []
     assert server.listening is False
 

@@ -165,7 +165,7 @@ backend_port = backend.address()["port"]
 def handle(sock):
     with sock:
         name = sock.readline().strip()
-        gevent.sleep(0.2)
+        gevent.sleep(0.2)  # stands for slow work: the 50 handlers must overlap
         with gnet.open_connection(backend_port, "127.0.0.1", timeout=10) as up:
             up.sendall(name + b"\n")
             answer = up.readline()

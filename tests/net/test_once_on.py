@@ -17,6 +17,7 @@ from typing import Any
 
 import gevent
 import pytest
+from gevent.event import Event
 
 import gnet
 from support import (
@@ -28,6 +29,7 @@ from support import (
     port_of,
     raw_client,
     recv_all,
+    wait_until,
 )
 
 # ----------------------------------------------------------------------
@@ -133,16 +135,18 @@ def test_on_in_the_handler(serve: Callable[..., Served]) -> None:
 
 
 def test_on_raises_on_error(serve: Callable[..., Served]) -> None:
+    got_data = Event()
+
     def handler(sock: gnet.Socket) -> None:
         sock.write(b"some")
-        gevent.sleep(0.05)
+        got_data.wait(5)  # the client iterates over the data first
         sock.reset_and_destroy()
 
     served = serve(handler)
     with blocking_client(served.port) as c:
         with pytest.raises(ConnectionResetError) as info:
             for _ in gnet.on(c, "data"):
-                pass
+                got_data.set()
         assert info.value.code == "ECONNRESET"
         assert c.listener_count("data") == 0
 
@@ -153,7 +157,7 @@ def test_on_emitter_events_queue_and_error() -> None:
     def produce() -> None:
         emitter.emit("item", 1)
         emitter.emit("item", 2)  # while the consumer is busy: queued, not lost
-        gevent.sleep(0.01)
+        wait_until(lambda: len(seen) == 2)  # the consumer caught up
         emitter.emit("item", 3)
         emitter.emit("error", ValueError("stop"))
 

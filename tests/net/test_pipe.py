@@ -14,12 +14,14 @@ import socket
 from typing import Any
 
 import gevent
+import gevent.select
 from gevent.event import AsyncResult, Event
 
 import gnet
 from support import (
     TIMEOUT,
     Sink,
+    give_a_chance,
     listen_local,
     port_of,
     wait_until,
@@ -91,7 +93,9 @@ def test_pipe__proxy_to_a_slow_reader_keeps_memory_bounded(server_factory: Any) 
             try:
                 sent += sender.send(chunk)
             except BlockingIOError:
-                gevent.sleep(0.005)  # the sender is pushed back: let the proxy run
+                # Pushed back: let the proxy run until the sender may write again.
+                remaining = deadline - gevent.get_hub().loop.now()
+                gevent.select.select([], [sender], [], max(0.0, remaining))
             conn, target = proxied[0]
             worst = max(worst, conn.readable_length + target.writable_length)
         # Far less got through than was offered, and the proxy never held
@@ -177,7 +181,8 @@ def test_unpipe__stops_forwarding_and_pauses(server_factory: Any, track: Any) ->
     assert src.unpipe(dest) is src
     assert src.is_paused()
     feeder.write(b"second")
-    gevent.sleep(0.05)
+    wait_until(lambda: src.readable_length == 6)  # read, and kept
+    give_a_chance()  # for a write to dest that must not come
     assert b"".join(received) == b"first"
     assert src.read() == b"second"
 

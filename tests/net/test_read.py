@@ -23,7 +23,9 @@ from gevent.event import AsyncResult
 import gnet
 from support import (
     TIMEOUT,
+    Collector,
     connected_pair,
+    give_a_chance,
     listen_local,
     port_of,
     record,
@@ -53,9 +55,11 @@ def test_pause_resume_connecting__pause_before_data_listener(listen: Any) -> Non
     # test-net-pause-resume-connecting.js: pause()/resume() before connect
     # decide whether a later 'data' listener gets data (3 of 5 clients do).
     connections: list[gnet.Socket] = []
+    finished = Collector()
 
     def on_connection(conn: gnet.Socket) -> None:
         connections.append(conn)
+        conn.on("finish", finished)
         conn.end("This was the year he fell to pieces.")
 
     server = listen(on_connection, 0, "localhost")
@@ -79,7 +83,8 @@ def test_pause_resume_connecting__pause_before_data_listener(listen: Any) -> Non
         ends = {i: waiter(clients[i], "end") for i in (1, 2, 4)}
         for i in (1, 2, 4):
             ends[i].get(timeout=TIMEOUT)
-        gevent.sleep(0.05)  # the paused ones have their data by now, unread
+        finished.wait(5)  # every server has sent its data and FIN (over loopback: arrived)
+        give_a_chance()  # for 'data' the paused ones must not emit
         assert {i: b"".join(v) for i, v in got.items()} == {
             1: b"This was the year he fell to pieces.",
             2: b"This was the year he fell to pieces.",
@@ -125,6 +130,8 @@ def test_throttle__pause_throttles_and_nothing_is_lost(server_factory: Any, trac
     unchanged_while_paused: list[bool] = []
 
     def resume_later(before: int) -> None:
+        # Paused "a little", as Node's test does: nothing may arrive meanwhile
+        # (the behaviour under test).
         gevent.sleep(0.005)
         unchanged_while_paused.append(state["received"] == before)
         state["paused"] = False
@@ -173,7 +180,8 @@ def test_rule_d4__paused_socket_buffers_boundedly(server_factory: Any, track: An
     sock = track(gnet.connect(port_of(srv), "127.0.0.1"))
     sock.pause()
     gnet.once(sock, "connect", timeout=TIMEOUT)
-    gevent.sleep(0.1)
+    wait_until(lambda: "blocked_at" in sender, message="the sender was never pushed back")
+    give_a_chance(0.1)  # for reads the paused socket must not do
     assert sock.readable_length <= sock.readable_high_water_mark + 65536
     assert sock.bytes_read < total
     assert sender["blocked_at"] < total
@@ -201,7 +209,8 @@ def test_rule_d2__end_waits_until_buffered_data_is_consumed(
     log: list[Any] = []
     record(sock, ["end", "close"], log)
     server_finished.get(timeout=TIMEOUT)
-    gevent.sleep(0.05)  # data and FIN have arrived
+    wait_until(lambda: sock.readable_length == 4)  # the data arrived; the FIN with it
+    give_a_chance()  # for an 'end' that must not come
     assert log == []
     assert sock.readable is True
     assert sock.readable_length == 4
@@ -344,16 +353,24 @@ def test_binary__latin1_round_trip(server_factory: Any, track: Any) -> None:
     assert text[256:] == "".join(chr(i) for i in range(256))
 
 
-def _split_sender(pieces: list[bytes]) -> Callable[[gnet.Socket], None]:
-    """A connection listener sending ``pieces`` as separate segments, then FIN."""
+def _split_sender(
+    pieces: list[bytes], received: Callable[[], int]
+) -> Callable[[gnet.Socket], None]:
+    """A connection listener sending ``pieces`` as separate segments, then FIN.
+
+    Each piece is sent once the peer has read the one before (``received()``
+    is its byte count), so that each arrives in a read of its own.
+    """
 
     def on_connection(sock: gnet.Socket) -> None:
         sock.set_no_delay()
 
         def send() -> None:
+            sent = 0
             for piece in pieces:
                 sock.write(piece)
-                gevent.sleep(0.005)  # separate reads on the other side
+                sent += len(piece)
+                wait_until(lambda n=sent: received() >= n)
             sock.end()
 
         gevent.spawn(send)
@@ -381,7 +398,7 @@ def test_set_encoding__incremental_decoding(
     if encoding == "utf16le":
         payload = "añ€𝄞あ".encode("utf-16-le")
         pieces = [payload[:3], payload[3:7], payload[7:]]
-    srv = server_factory(_split_sender(pieces))
+    srv = server_factory(_split_sender(pieces, lambda: sock.bytes_read))
     sock = track(gnet.connect(port_of(srv), "127.0.0.1"))
     assert sock.set_encoding(encoding) is sock
     chunks: list[Any] = []

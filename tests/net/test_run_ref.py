@@ -42,7 +42,7 @@ def test_server_unref__run_returns_when_only_unrefd_server_left(track: Any) -> N
     listen_local(server)
     runner = gevent.spawn(gnet.run)
     try:
-        give_a_chance()
+        give_a_chance()  # for run() to return wrongly
         assert not runner.ready()  # a referenced listening server holds run()
         assert server.unref() is server
         runner.join(TIMEOUT)
@@ -74,7 +74,7 @@ def test_server_unref__ref_again_holds_run(track: Any) -> None:
     assert server.ref() is server
     runner = gevent.spawn(gnet.run)
     try:
-        give_a_chance()
+        give_a_chance()  # for run() to return wrongly
         assert not runner.ready()
         server.close()
         runner.join(TIMEOUT)
@@ -97,7 +97,7 @@ def test_server_unref__accepted_sockets_still_hold_run(track: Any) -> None:
     socks.wait(1)
     runner = gevent.spawn(gnet.run)
     try:
-        give_a_chance()
+        give_a_chance()  # for run() to return wrongly
         assert not runner.ready()
         conn_closed = Collector()
         socks.firsts[0].on("close", conn_closed)
@@ -128,7 +128,7 @@ def test_socket_ref_and_unref_hold_and_release_run(track: Any) -> None:
     assert not run_returns(0.3)
     runner = gevent.spawn(gnet.run)
     try:
-        gevent.sleep(0.05)
+        give_a_chance()  # for run() to return wrongly while the socket is open
         assert not runner.ready()
         sock.destroy()
         runner.join(TIMEOUT)

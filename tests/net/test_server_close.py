@@ -74,7 +74,7 @@ def test_server_close__close_after_both_connections(track: Any) -> None:
     tracked_client(track, port, "127.0.0.1")
     closed.wait(1)
     client_closes.wait(2)
-    give_a_chance()
+    give_a_chance()  # for late or extra 'close' events
     assert sorted(events) == ["client", "client", "server"]
     assert destroyed_at_close == [[True, True]]
     assert server.connections == 0
@@ -101,7 +101,7 @@ def test_server_close__keeps_existing_connections(track: Any) -> None:
 
     peer.sendall(b"again", timeout=TIMEOUT)
     assert peer.recv_exactly(5, timeout=TIMEOUT) == b"again"
-    give_a_chance()
+    give_a_chance()  # for a 'close' that must wait for the connection
     assert closes.calls == []
 
     peer.end()
@@ -126,7 +126,7 @@ def test_listen_close_server__no_listening_no_error(track: Any, sock_path: str, 
     server.on("close", closes)
     server.close()
     closes.wait(1)
-    give_a_chance()
+    give_a_chance()  # for a 'listening' or 'error' that must not come
     assert listening.calls == []
     assert errors.calls == []
     assert len(closes) == 1
@@ -162,7 +162,7 @@ def test_listen_close_server_callback_is_not_function__close_still_emitted(track
     server.listen(0, listening)
     server.close("bad argument")  # type: ignore[arg-type]
     closes.wait(1)
-    give_a_chance()
+    give_a_chance()  # for a second 'close' or a late 'listening'
     assert len(closes) == 1
     assert listening.calls == []
     assert connections.calls == []
@@ -229,7 +229,7 @@ def test_server__close_callback_every_extra_close(track: Any) -> None:
     server.close(cb1)
     server.close(cb2)
     closes.wait(2)
-    give_a_chance()
+    give_a_chance()  # for a third 'close' or a second callback
     assert len(closes) == 2
     assert [err.code for err in cb1.firsts] == ["ERR_SERVER_NOT_RUNNING"]
     assert [err.code for err in cb2.firsts] == ["ERR_SERVER_NOT_RUNNING"]

@@ -154,7 +154,7 @@ def test_server_drop_connections__drop_event_data(track: Any) -> None:
         "remote_port": second.local_port,
         "remote_family": "IPv4",
     }
-    give_a_chance()
+    give_a_chance()  # for a 'connection' the dropped one must not get, or a drop of the first
     assert len(connections) == 1
     assert first.destroyed is False
 

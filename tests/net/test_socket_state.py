@@ -399,13 +399,19 @@ def test_socket_setkeepalive__sets_so_keepalive_and_idle(server_factory: Any) ->
 
 def test_socket_setnodelay_keepalive__before_connect(server_factory: Any, track: Any) -> None:
     # NODE-NET H7/H8/G7: before connecting both are stored, return the
-    # socket, and do not throw; the socket then connects normally.
+    # socket, and do not throw; the socket then connects normally, and
+    # (API.md) both apply at connect.  (Merged with the API.md test
+    # test_socket_set_no_delay_and_keep_alive_before_connect_apply_at_connect.)
     srv = server_factory()
     sock = gnet.Socket()
-    assert sock.set_no_delay().set_keep_alive(True, 60000) is sock
+    assert sock.set_no_delay().set_keep_alive(True, 4000) is sock
     track(sock)
     sock.connect(port_of(srv), "127.0.0.1")
     gnet.once(sock, "connect", timeout=TIMEOUT)
+    nodelay, keepalive, idle = sockopts(sock)
+    assert (nodelay, keepalive) == (1, 1)
+    if idle is not None:
+        assert idle == 4  # ms, floored to seconds
 
 
 @pytest.mark.parametrize(
