@@ -56,6 +56,7 @@ def no_leaks(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if request.node.get_closest_marker("allow_leaks"):
         return
+
     def settled() -> bool:
         fds, greenlets, refs = leaks()
         return not fds and not greenlets and refs <= 0

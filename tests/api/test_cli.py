@@ -369,7 +369,11 @@ def test_proxy_moves_a_megabyte_both_ways(tmp_path: Path, listen_kind: str) -> N
     with listening("echo", "0") as echo:
         listen = "127.0.0.1:0" if listen_kind == "tcp" else path
         with listening("proxy", listen, f"127.0.0.1:{echo.port}") as proxy:
-            client = raw_client(proxy.port, timeout=CLI_TIMEOUT) if listen_kind == "tcp" else raw_client(path=path, timeout=CLI_TIMEOUT)
+            client = (
+                raw_client(proxy.port, timeout=CLI_TIMEOUT)
+                if listen_kind == "tcp"
+                else raw_client(path=path, timeout=CLI_TIMEOUT)
+            )
             with client:
                 assert exchange(client, payload) == GREETING + payload
             out, err = proxy.stop()

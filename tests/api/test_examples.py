@@ -244,6 +244,7 @@ def test_header_proxy_by_host_name(run_example: Callable[..., Example]) -> None:
 @pytest.mark.parametrize(
     "header",
     [b"CONNECT 127.0.0.1:%d\n" % closed_port(), b"GET / HTTP/1.0\n", b"CONNECT nowhere\n"],
+    ids=["refused", "not_connect", "no_port"],  # stable ids: the port differs each run
 )
 def test_header_proxy_errors(run_example: Callable[..., Example], header: bytes) -> None:
     proxy_port = run_example("header_proxy.py", "0").port(PROXY_PORT)

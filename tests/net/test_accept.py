@@ -173,7 +173,9 @@ def test_server__connection_listener_return_does_not_close(track: Any) -> None:
     # API.md: returning from the connection listener does not close the socket.
     socks = Collector()
     server: gnet.Server = track(gnet.create_server(socks))
-    peer: gnet.Socket = track(gnet.open_connection(listen_local(server), "127.0.0.1", timeout=TIMEOUT))
+    peer: gnet.Socket = track(
+        gnet.open_connection(listen_local(server), "127.0.0.1", timeout=TIMEOUT)
+    )
     socks.wait(1)
     give_a_chance()  # for a close that must not follow the listener's return
     conn = socks.firsts[0]
@@ -329,7 +331,9 @@ def test_server_pause_on_connect__default_socket_reads_at_once(track: Any) -> No
     tracked_client(track, listen_local(server), "127.0.0.1").write(msg, written)
     written.wait(1)
     socks.wait(1)
-    barrier: gnet.Socket = track(gnet.open_connection(listen_local(echo), "127.0.0.1", timeout=TIMEOUT))
+    barrier: gnet.Socket = track(
+        gnet.open_connection(listen_local(echo), "127.0.0.1", timeout=TIMEOUT)
+    )
     barrier.sendall(b"x", timeout=TIMEOUT)
     assert barrier.recv(timeout=TIMEOUT) == b"x"
     sock = socks.firsts[0]

@@ -1,5 +1,4 @@
-"""gnet.open_connection(): connect and block until connected (API.md "Straight-line helpers").
-"""
+"""gnet.open_connection(): connect and block until connected (API.md "Straight-line helpers")."""
 
 from __future__ import annotations
 

@@ -128,7 +128,7 @@ def test_write_callback__every_python_shape_is_called_right(
     assert calls == [
         ("none", 0), ("err", 0, None), ("args", 0, ()), ("method", None),
         ("none", 1), ("err", 1, None), ("args", 1, ()), ("method", None),
-    ]
+    ]  # fmt: skip
     failed: AsyncResult = AsyncResult()
     conn.destroy()
     conn.write(b"x", lambda *args: failed.set(args))

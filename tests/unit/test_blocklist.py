@@ -29,11 +29,15 @@ def test_blocklist_add_address_rejects_a_non_string_address(value: Any) -> None:
 
 @pytest.mark.parametrize("value", NON_STRINGS)
 def test_blocklist_add_address_rejects_a_non_string_type(value: Any) -> None:
-    raises_code(NodeError, "ERR_INVALID_ARG_TYPE", lambda: BlockList().add_address("1.1.1.1", value))
+    raises_code(
+        NodeError, "ERR_INVALID_ARG_TYPE", lambda: BlockList().add_address("1.1.1.1", value)
+    )
 
 
 def test_blocklist_add_address_rejects_an_unknown_type() -> None:
-    raises_code(NodeError, "ERR_INVALID_ARG_VALUE", lambda: BlockList().add_address("1.1.1.1", "foo"))
+    raises_code(
+        NodeError, "ERR_INVALID_ARG_VALUE", lambda: BlockList().add_address("1.1.1.1", "foo")
+    )
 
 
 @pytest.mark.parametrize("value", NON_STRINGS)
@@ -44,11 +48,19 @@ def test_blocklist_add_range_rejects_a_non_string_start_or_end(value: Any) -> No
 
 @pytest.mark.parametrize("value", NON_STRINGS)
 def test_blocklist_add_range_rejects_a_non_string_type(value: Any) -> None:
-    raises_code(NodeError, "ERR_INVALID_ARG_TYPE", lambda: BlockList().add_range("1.1.1.1", "1.1.1.2", value))
+    raises_code(
+        NodeError,
+        "ERR_INVALID_ARG_TYPE",
+        lambda: BlockList().add_range("1.1.1.1", "1.1.1.2", value),
+    )
 
 
 def test_blocklist_add_range_rejects_an_unknown_type() -> None:
-    raises_code(NodeError, "ERR_INVALID_ARG_VALUE", lambda: BlockList().add_range("1.1.1.1", "1.1.1.2", "foo"))
+    raises_code(
+        NodeError,
+        "ERR_INVALID_ARG_VALUE",
+        lambda: BlockList().add_range("1.1.1.1", "1.1.1.2", "foo"),
+    )
 
 
 def _check_addresses(block_list: BlockList) -> None:
@@ -192,7 +204,9 @@ def test_blocklist_ipv4_range_checked_with_ipv6_notation() -> None:
 
 
 def test_blocklist_add_range_end_before_start() -> None:
-    err = raises_code(NodeError, "ERR_INVALID_ARG_VALUE", lambda: BlockList().add_range("1.1.1.2", "1.1.1.1"))
+    err = raises_code(
+        NodeError, "ERR_INVALID_ARG_VALUE", lambda: BlockList().add_range("1.1.1.2", "1.1.1.1")
+    )
     assert "must come before end" in str(err)
 
 
@@ -306,19 +320,25 @@ def test_blocklist_check_of_a_socket_address_ignores_type() -> None:
 
 
 def test_blocklist_add_address_of_an_invalid_address() -> None:
-    err = raises_code(NodeError, "ERR_INVALID_ADDRESS", lambda: BlockList().add_address("1.1.1.1", "ipv6"))
+    err = raises_code(
+        NodeError, "ERR_INVALID_ADDRESS", lambda: BlockList().add_address("1.1.1.1", "ipv6")
+    )
     assert isinstance(err, Error)
 
 
 def test_blocklist_add_subnet_prefix_type_message() -> None:
-    err = raises_code(NodeError, "ERR_INVALID_ARG_TYPE", lambda: BlockList().add_subnet("1.1.1.1", True))
+    err = raises_code(
+        NodeError, "ERR_INVALID_ARG_TYPE", lambda: BlockList().add_subnet("1.1.1.1", True)
+    )
     assert isinstance(err, TypeError)
     assert '"prefix"' in str(err)
 
 
 def test_blocklist_add_subnet_rejects_a_fractional_prefix() -> None:
     prefix: Any = 1.5
-    err = raises_code(NodeError, "ERR_OUT_OF_RANGE", lambda: BlockList().add_subnet("1.1.1.1", prefix))
+    err = raises_code(
+        NodeError, "ERR_OUT_OF_RANGE", lambda: BlockList().add_subnet("1.1.1.1", prefix)
+    )
     assert isinstance(err, ValueError)
     assert "an integer" in str(err)
 
@@ -404,7 +424,9 @@ def test_blocklist_add_addresses() -> None:
 
 def test_blocklist_add_addresses_adds_nothing_when_one_is_invalid() -> None:
     block_list = BlockList()
-    raises_code(NodeError, "ERR_INVALID_ADDRESS", lambda: block_list.add_addresses(["1.1.1.1", "x"]))
+    raises_code(
+        NodeError, "ERR_INVALID_ADDRESS", lambda: block_list.add_addresses(["1.1.1.1", "x"])
+    )
     assert block_list.size == 0
 
 

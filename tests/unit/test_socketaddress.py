@@ -150,9 +150,15 @@ def test_socketaddress_family_is_case_insensitive() -> None:
 
 
 def test_socketaddress_validation_order_family_address_port_flowlabel() -> None:
-    raises_code(NodeError, "ERR_INVALID_ARG_VALUE", lambda: SocketAddress({"family": "x", "address": 1}))
-    raises_code(NodeError, "ERR_SOCKET_BAD_PORT", lambda: SocketAddress({"address": "x", "port": -1}))
-    raises_code(NodeError, "ERR_OUT_OF_RANGE", lambda: SocketAddress({"address": "x", "flowlabel": -1}))
+    raises_code(
+        NodeError, "ERR_INVALID_ARG_VALUE", lambda: SocketAddress({"family": "x", "address": 1})
+    )
+    raises_code(
+        NodeError, "ERR_SOCKET_BAD_PORT", lambda: SocketAddress({"address": "x", "port": -1})
+    )
+    raises_code(
+        NodeError, "ERR_OUT_OF_RANGE", lambda: SocketAddress({"address": "x", "flowlabel": -1})
+    )
 
 
 def test_socketaddress_flowlabel_must_be_a_number() -> None:
@@ -161,7 +167,9 @@ def test_socketaddress_flowlabel_must_be_a_number() -> None:
 
 def test_socketaddress_flowlabel_is_20_bits() -> None:
     assert SocketAddress(family="ipv6", flowlabel=0xFFFFF).flowlabel == 0xFFFFF
-    raises_code(NodeError, "ERR_OUT_OF_RANGE", lambda: SocketAddress(family="ipv6", flowlabel=0x100000))
+    raises_code(
+        NodeError, "ERR_OUT_OF_RANGE", lambda: SocketAddress(family="ipv6", flowlabel=0x100000)
+    )
 
 
 def test_socketaddress_flowlabel_is_0_for_ipv4() -> None:
