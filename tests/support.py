@@ -45,6 +45,7 @@ import gnet
 from gnet.errors import NodeError
 
 __all__ = [
+    "echo_handler",
     "LINGER_0",
     "noop",
     "fail_if_called",
@@ -364,6 +365,12 @@ def listen_and_wait(server: gnet.Server, path: str | None) -> str:
         server.listen(0, "127.0.0.1", listening.set)
     assert listening.wait(TIMEOUT), "no 'listening'"
     return path if path is not None else str(port_of(server))
+
+
+def echo_handler(conn: gnet.Socket) -> None:
+    """A connection listener that echoes, Node's way ('data' -> write), and ignores errors."""
+    conn.on("data", conn.write)
+    conn.on("error", lambda err: None)
 
 
 def tracked_client(

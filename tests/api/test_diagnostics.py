@@ -27,6 +27,7 @@ from gnet import diagnostics
 from support import (
     TIMEOUT,
     closed_port,
+    echo_handler,
     give_a_chance,
     listen_local,
     raw_client,
@@ -106,11 +107,6 @@ def subscribed(*subscribers: Callable[[object], Any]) -> Iterator[None]:
         for subscriber in subscribers:
             while subscriber in zope.event.subscribers:
                 zope.event.subscribers.remove(subscriber)
-
-
-def echo_handler(conn: gnet.Socket) -> None:
-    conn.on("data", conn.write)
-    conn.on("error", lambda err: None)
 
 
 # ==========================================================================

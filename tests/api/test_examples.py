@@ -28,6 +28,7 @@ from support import (
     TIMEOUT,
     PipeReader,
     closed_port,
+    echo_handler,
     listen_local,
     python_env,
     raw_client,
@@ -343,10 +344,6 @@ def test_example_counters_class_in_process(track: Any) -> None:
         import diagnostics_counters
     finally:
         sys.path.remove(str(EXAMPLES))
-
-    def echo_handler(conn: gnet.Socket) -> None:
-        conn.on("data", conn.write)
-        conn.on("error", lambda err: None)
 
     counters = diagnostics_counters.Counters()
     with counters.installed():

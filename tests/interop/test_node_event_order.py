@@ -28,6 +28,7 @@ from support import (
     fmt_event,
     js,
     node_argv,
+    noop,
     port_of,
     spawn,
 )
@@ -64,10 +65,6 @@ SOCKET_EVENTS = (
 
 
 SERVER_EVENTS = ("listening", "connection", "drop", "error", "close")
-
-
-def noop(*_: Any) -> None:
-    pass
 
 
 class Recorder:

@@ -13,8 +13,6 @@ were checked against v20 with small scripts.
 
 from __future__ import annotations
 
-import os
-import socket
 import time
 from typing import Any
 
@@ -30,6 +28,7 @@ from support import (
     give_a_chance,
     listen_local,
     raises_code,
+    sockopts,
     tracked_client,
     wait_until,
     waiter,
@@ -98,33 +97,11 @@ def test_server__accepted_socket_end_without_data_listener(track: Any) -> None:
     gnet.once(server, "close", timeout=TIMEOUT)
 
 
-def _kernel_socket(local_port: int, remote_port: int) -> socket.socket:
-    """A dup of this process's TCP socket with these ports, to read its options."""
-    for name in os.listdir("/proc/self/fd"):
-        try:
-            dup = os.dup(int(name))
-        except OSError:
-            continue
-        try:
-            sock = socket.socket(fileno=dup)
-        except OSError:
-            os.close(dup)
-            continue
-        try:
-            if (
-                sock.family in (socket.AF_INET, socket.AF_INET6)
-                and sock.type == socket.SOCK_STREAM
-                and sock.getsockname()[1] == local_port
-                and sock.getpeername()[1] == remote_port
-            ):
-                return sock
-        except OSError:
-            pass
-        sock.close()
-    raise AssertionError(f"no socket {local_port} -> {remote_port}")
-
-
-def _accepted_options(track: Any, options: dict[str, Any]) -> tuple[gnet.Socket, socket.socket]:
+def _accepted_options(
+    track: Any, options: dict[str, Any]
+) -> tuple[gnet.Socket, tuple[int, int, int | None]]:
+    """The accepted socket of a server made with ``options``, and its descriptor's
+    (TCP_NODELAY, SO_KEEPALIVE, TCP_KEEPIDLE)."""
     socks = Collector()
     server: gnet.Server = track(gnet.create_server(options, socks))
     port = listen_local(server)
@@ -132,14 +109,14 @@ def _accepted_options(track: Any, options: dict[str, Any]) -> tuple[gnet.Socket,
     gnet.once(peer, "connect", timeout=TIMEOUT)
     socks.wait(1)
     conn = socks.firsts[0]
-    return conn, track(_kernel_socket(port, peer.local_port))
+    return conn, sockopts(conn)
 
 
 def test_server_options__accepted_sockets_default_options(track: Any) -> None:
     # NODE-NET B2 counterpart: without options, Nagle is on and keep-alive off.
-    conn, raw = _accepted_options(track, {})
-    assert raw.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
-    assert raw.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 0
+    conn, (nodelay, keepalive, _) = _accepted_options(track, {})
+    assert nodelay == 0
+    assert keepalive == 0
     assert conn.allow_half_open is False
 
 
@@ -156,10 +133,10 @@ def test_server_options__accepted_sockets_inherit_options(track: Any, spelling: 
     }
     if spelling == "camel":
         options = {gnet._aliases.camel_case(k): v for k, v in options.items()}
-    conn, raw = _accepted_options(track, options)
-    assert raw.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
-    assert raw.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) != 0
-    assert raw.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 3
+    conn, (nodelay, keepalive, idle) = _accepted_options(track, options)
+    assert nodelay != 0
+    assert keepalive != 0
+    assert idle == 3
     assert conn.allow_half_open is True
     assert conn.writable_high_water_mark == 1024
     assert conn.readable_high_water_mark == 1024

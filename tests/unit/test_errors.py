@@ -103,7 +103,7 @@ def test_every_code_in_the_table_is_covered_here() -> None:
         (
             "ERR_INVALID_ARG_TYPE",
             ("msecs", "of type number", "a" * 40),
-            "The \"msecs\" argument must be of type number. "
+            'The "msecs" argument must be of type number. '
             "Received type string ('aaaaaaaaaaaaaaaaaaaaaaaaa...')",
         ),
         (
@@ -137,7 +137,11 @@ def test_every_code_in_the_table_is_covered_here() -> None:
         ("ERR_UNHANDLED_ERROR", (), "Unhandled error."),
         ("ERR_STREAM_NULL_VALUES", (), "May not write null values to stream"),
         ("ERR_STREAM_DESTROYED", ("write",), "Cannot call write after a stream was destroyed"),
-        ("ERR_INVALID_ADDRESS_FAMILY", (100, "localhost", 0), "Invalid address family: 100 localhost:0"),
+        (
+            "ERR_INVALID_ADDRESS_FAMILY",
+            (100, "localhost", 0),
+            "Invalid address family: 100 localhost:0",
+        ),
         ("ERR_IP_BLOCKED", ("10.0.0.1",), "IP(10.0.0.1) is blocked by net.BlockList"),
         ("ERR_UNKNOWN_ENCODING", ("utf16",), "Unknown encoding: utf16"),
     ],
@@ -230,7 +234,10 @@ def test_system_error_of_an_unknown_code() -> None:
             (errno.EADDRNOTAVAIL, "listen", "1.1.1.1", 1),
             "listen EADDRNOTAVAIL: address not available 1.1.1.1:1",
         ),
-        ((errno.EACCES, "listen", "/blah/fadfa", -1), "listen EACCES: permission denied /blah/fadfa"),
+        (
+            (errno.EACCES, "listen", "/blah/fadfa", -1),
+            "listen EACCES: permission denied /blah/fadfa",
+        ),
         ((errno.EINVAL, "listen"), "listen EINVAL: invalid argument"),
         ((errno.ENOSPC, "listen"), "listen ENOSPC: no space left on device"),  # strerror's
     ],
@@ -244,7 +251,9 @@ def test_system_error_with_a_description(args: tuple[Any, ...], message: str) ->
 def test_system_error_with_the_local_address() -> None:
     # Node: connect ECONNREFUSED 127.0.0.1:1 - Local (127.0.0.1:5000), with
     # localAddress and localPort (gnet: also local_address and local_port).
-    err: Any = system_error(errno.ECONNREFUSED, "connect", "127.0.0.1", 1, local=("127.0.0.1", 5000))
+    err: Any = system_error(
+        errno.ECONNREFUSED, "connect", "127.0.0.1", 1, local=("127.0.0.1", 5000)
+    )
     assert str(err) == "connect ECONNREFUSED 127.0.0.1:1 - Local (127.0.0.1:5000)"
     assert (err.localAddress, err.localPort) == ("127.0.0.1", 5000)
     assert (err.local_address, err.local_port) == ("127.0.0.1", 5000)

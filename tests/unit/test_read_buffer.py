@@ -277,6 +277,8 @@ SEPARATORS_BYTES = st.sampled_from([b"\n", b"\r\n", b"ab", b"aba"])
 def _bytes(min_size: int, max_size: int) -> st.SearchStrategy[bytes]:
     """Bytes made of a few values, so that separators occur (and split) often."""
     return st.lists(st.sampled_from(b"ab\r\nx"), min_size=min_size, max_size=max_size).map(bytes)
+
+
 SEPARATORS_TEXT = st.sampled_from(["\n", "\r\n", "é", "éa"])
 
 
