@@ -1,8 +1,9 @@
 """The ``gnet`` command line, run as real processes (``python -m gnet ...``).
 
 Servers listen on port 0 or a UNIX path under tmp_path and print
-``listening on ADDRESS``; the tests read that line, talk to them with stdlib
-sockets, and check exit statuses, stdout and stderr.  Every process has a
+``listening on ADDRESS``; the tests read that line, talk to them with plain
+sockets, and check exit statuses, stdout and stderr (read as it comes, so a
+test can wait for a line of the log instead of sleeping).  Every process has a
 timeout and is killed (and its pipes closed) whatever happens.
 """
 
@@ -23,13 +24,14 @@ from pathlib import Path
 import pytest
 
 from gnet.cli import CommandError, Endpoint, main, parse_endpoint
+from support import LINGER_0, PipeReader, closed_port, raw_client, recv_all, recv_exactly
 
-TIMEOUT = 15.0  # seconds for any one process or exchange; generous for slow CI
+CLI_TIMEOUT = 15.0  # seconds for any one process or exchange; generous for slow CI
 GREETING = b"hello\r\n"
 
 
 class Gnet:
-    """A running ``python -m gnet ...`` with text stdout/stderr pipes."""
+    """A running ``python -m gnet ...``; its stdout and stderr are read as they come."""
 
     def __init__(self, *args: str) -> None:
         self.proc = subprocess.Popen(
@@ -37,21 +39,20 @@ class Gnet:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            text=True,
         )
+        self.err = PipeReader(self.proc.stderr)
+        self.out = PipeReader(self.proc.stdout, context=lambda: f"stderr {self.err.text!r}")
         self.address = ""
 
     def wait_listening(self) -> str:
         """The address of the ``listening on ADDRESS`` line (fails if the process dies first)."""
-        stdout = self.proc.stdout
-        assert stdout is not None
-        ready, _, _ = select.select([stdout], [], [], TIMEOUT)
-        line = stdout.readline() if ready else ""
-        if not line.startswith("listening on "):
-            out, err = self.stop(signal.SIGKILL)
-            pytest.fail(f"no 'listening on' line: {line!r}{out!r}, stderr {err!r}")
+        line = self.out.expect(r"^listening on ", CLI_TIMEOUT).string
         self.address = line.removeprefix("listening on ").split(",")[0].strip()
         return self.address
+
+    def wait_logged(self, text: str) -> None:
+        """Until ``text`` appears on the process's stderr (its log)."""
+        self.err.wait_for(text, CLI_TIMEOUT)
 
     @property
     def port(self) -> int:
@@ -61,16 +62,20 @@ class Gnet:
         """Send ``sig`` and collect the rest of stdout and stderr."""
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
-        return self.proc.communicate(timeout=TIMEOUT)
+        return self.wait()
 
     def wait(self) -> tuple[str, str]:
-        """After a signal already sent: wait for the exit (a second signal would force it)."""
-        return self.proc.communicate(timeout=TIMEOUT)
+        """After a signal already sent: wait for the exit (a second signal would force it).
+
+        Returns stdout after the ``listening on`` line, and all of stderr.
+        """
+        out, err = self.proc.communicate(timeout=CLI_TIMEOUT)
+        return self.out.rest + out.decode(), self.err.text + err.decode()
 
     def close(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
-        self.proc.communicate(timeout=TIMEOUT)  # reaps it and closes the pipes
+        self.proc.communicate(timeout=CLI_TIMEOUT)  # reaps it and closes the pipes
 
 
 @contextmanager
@@ -98,41 +103,8 @@ def run_gnet(
         input=None if stdin is not None else input,
         stdin=stdin,
         capture_output=True,
-        timeout=TIMEOUT,
+        timeout=CLI_TIMEOUT,
     )
-
-
-def tcp_client(port: int) -> socket.socket:
-    return socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
-
-
-def unix_client(path: str) -> socket.socket:
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.settimeout(TIMEOUT)
-    try:
-        sock.connect(path)
-    except BaseException:
-        sock.close()
-        raise
-    return sock
-
-
-def recv_exactly(sock: socket.socket, n: int) -> bytes:
-    data = b""
-    while len(data) < n:
-        chunk = sock.recv(n - len(data))
-        if not chunk:
-            break
-        data += chunk
-    return data
-
-
-def recv_all(sock: socket.socket) -> bytes:
-    """Everything until the peer's FIN."""
-    parts = []
-    while chunk := sock.recv(65536):
-        parts.append(chunk)
-    return b"".join(parts)
 
 
 def exchange(sock: socket.socket, payload: bytes) -> bytes:
@@ -145,7 +117,7 @@ def exchange(sock: socket.socket, payload: bytes) -> bytes:
     received = bytearray()
     view = memoryview(payload)
     sending = True
-    deadline = time.monotonic() + TIMEOUT
+    deadline = time.monotonic() + CLI_TIMEOUT
     while True:
         remaining = deadline - time.monotonic()
         assert remaining > 0, (
@@ -165,13 +137,6 @@ def exchange(sock: socket.socket, payload: bytes) -> bytes:
             if not chunk:
                 return bytes(received)
             received += chunk
-
-
-def closed_port() -> int:
-    """A TCP port on 127.0.0.1 with (almost certainly) nobody listening."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def one_line(text: str | bytes) -> str:
@@ -243,7 +208,7 @@ def test_unix_address_in_use(tmp_path: Path) -> None:
 def test_echo_over_tcp() -> None:
     with listening("echo", "0") as server:
         assert server.address.startswith("127.0.0.1:")
-        with tcp_client(server.port) as client:
+        with raw_client(server.port, timeout=CLI_TIMEOUT) as client:
             assert recv_exactly(client, len(GREETING)) == GREETING
             client.sendall(b"ping\n")
             assert recv_exactly(client, 5) == b"ping\n"
@@ -262,7 +227,7 @@ def test_echo_over_unix_socket(tmp_path: Path) -> None:
     path = str(tmp_path / "echo.sock")
     with listening("echo", "--path", path) as server:
         assert server.address == path
-        with unix_client(path) as client:
+        with raw_client(path=path, timeout=CLI_TIMEOUT) as client:
             assert recv_exactly(client, len(GREETING)) == GREETING
             client.sendall(b"over unix\n")
             assert recv_exactly(client, 10) == b"over unix\n"
@@ -278,7 +243,7 @@ def test_echo_default_port_is_8124() -> None:
 
 def test_echo_serves_many_clients_at_once() -> None:
     with listening("echo", "0") as server:
-        clients = [tcp_client(server.port) for _ in range(10)]
+        clients = [raw_client(server.port, timeout=CLI_TIMEOUT) for _ in range(10)]
         try:
             for i, client in enumerate(clients):
                 assert recv_exactly(client, len(GREETING)) == GREETING
@@ -296,7 +261,7 @@ def test_echo_serves_many_clients_at_once() -> None:
 def test_echo_moves_a_megabyte() -> None:
     payload = os.urandom(1 << 20)
     with listening("echo", "0") as server:
-        with tcp_client(server.port) as client:
+        with raw_client(server.port, timeout=CLI_TIMEOUT) as client:
             assert exchange(client, payload) == GREETING + payload
         server.stop()
     assert server.proc.returncode == 0
@@ -304,17 +269,15 @@ def test_echo_moves_a_megabyte() -> None:
 
 def test_echo_survives_a_peer_reset() -> None:
     with listening("echo", "0") as server:
-        with tcp_client(server.port) as rude:
+        with raw_client(server.port, timeout=CLI_TIMEOUT) as rude:
             assert recv_exactly(rude, len(GREETING)) == GREETING
             rude.sendall(b"x")
             assert recv_exactly(rude, 1) == b"x"
             # SO_LINGER 0: close() sends RST instead of FIN.
-            rude.setsockopt(
-                socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
-            )
-        time.sleep(0.2)
+            rude.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER_0)
+        server.wait_logged("client error (127.0.0.1:")  # the reset reached it
         assert server.proc.poll() is None
-        with tcp_client(server.port) as polite:
+        with raw_client(server.port, timeout=CLI_TIMEOUT) as polite:
             assert recv_exactly(polite, len(GREETING)) == GREETING
         out, err = server.stop()
     assert server.proc.returncode == 0
@@ -325,7 +288,7 @@ def test_echo_survives_a_peer_reset() -> None:
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_signal_shuts_down_gracefully(sig: int) -> None:
     with listening("echo", "0", "--shutdown-timeout", "5") as server:
-        with tcp_client(server.port) as client:
+        with raw_client(server.port, timeout=CLI_TIMEOUT) as client:
             assert recv_exactly(client, len(GREETING)) == GREETING
             server.proc.send_signal(sig)
             # shutdown() ends each connection: the client sees the FIN, and
@@ -339,13 +302,13 @@ def test_signal_shuts_down_gracefully(sig: int) -> None:
 
 def test_shutdown_timeout_cuts_a_connection_that_stays_open() -> None:
     with listening("echo", "0", "--shutdown-timeout", "0.5") as server:
-        with tcp_client(server.port) as client:
+        with raw_client(server.port, timeout=CLI_TIMEOUT) as client:
             assert recv_exactly(client, len(GREETING)) == GREETING
             started = time.monotonic()
             out, err = server.stop()  # the client never closes its side
             assert recv_all(client) == b""
     assert server.proc.returncode == 0
-    assert time.monotonic() - started < TIMEOUT / 2
+    assert time.monotonic() - started < CLI_TIMEOUT / 2
 
 
 # ---------------------------------------------------------------------------
@@ -406,7 +369,11 @@ def test_proxy_moves_a_megabyte_both_ways(tmp_path: Path, listen_kind: str) -> N
     with listening("echo", "0") as echo:
         listen = "127.0.0.1:0" if listen_kind == "tcp" else path
         with listening("proxy", listen, f"127.0.0.1:{echo.port}") as proxy:
-            client = tcp_client(proxy.port) if listen_kind == "tcp" else unix_client(path)
+            client = (
+                raw_client(proxy.port, timeout=CLI_TIMEOUT)
+                if listen_kind == "tcp"
+                else raw_client(path=path, timeout=CLI_TIMEOUT)
+            )
             with client:
                 assert exchange(client, payload) == GREETING + payload
             out, err = proxy.stop()
@@ -432,7 +399,7 @@ def test_proxy_to_an_unreachable_target_closes_the_client_and_keeps_serving() ->
     target = closed_port()
     with listening("proxy", "0", f"127.0.0.1:{target}") as proxy:
         for _ in range(3):
-            with tcp_client(proxy.port) as client:
+            with raw_client(proxy.port, timeout=CLI_TIMEOUT) as client:
                 try:
                     assert client.recv(100) == b""
                 except ConnectionResetError:
@@ -449,13 +416,13 @@ def test_proxy_to_an_unreachable_target_closes_the_client_and_keeps_serving() ->
 
 def test_proxy_drains_a_connection_on_sigterm() -> None:
     with listening("echo", "0") as echo, listening("proxy", "0", str(echo.port)) as proxy:
-        with tcp_client(proxy.port) as client:
+        with raw_client(proxy.port, timeout=CLI_TIMEOUT) as client:
             assert recv_exactly(client, len(GREETING)) == GREETING
             proxy.proc.send_signal(signal.SIGTERM)
-            time.sleep(0.3)
+            proxy.wait_logged("waiting for 1 connection(s) to finish")  # logged once closed
             # Stopped accepting, but the connection in flight still works.
             with pytest.raises(ConnectionRefusedError):
-                tcp_client(proxy.port).close()
+                raw_client(proxy.port, timeout=CLI_TIMEOUT).close()
             client.sendall(b"still here\n")
             assert recv_exactly(client, 11) == b"still here\n"
             client.shutdown(socket.SHUT_WR)

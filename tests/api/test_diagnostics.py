@@ -13,30 +13,26 @@ was published and in which order relative to the events gnet emits.
 from __future__ import annotations
 
 import logging
-import os
-import re
-import select
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
-import gevent
-import gevent.socket
 import pytest
 import zope.event
 from gevent.event import Event
 
 import gnet
 from gnet import diagnostics
-from support import port_of
-
-T = 5.0  # seconds: the bound on every wait
-ROOT = Path(__file__).resolve().parent.parent
+from support import (
+    TIMEOUT,
+    closed_port,
+    echo_handler,
+    give_a_chance,
+    listen_local,
+    raw_client,
+    wait_until,
+)
 
 ALL_EVENTS = (
     diagnostics.ServerListening,
@@ -97,15 +93,8 @@ class Timeline:
     def index_of_mark(self, label: str) -> int:
         return self.index(lambda item: isinstance(item, tuple) and item[0] == label)
 
-    def wait_for(self, predicate: Callable[[], bool], timeout: float = T) -> None:
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            self._changed.clear()
-            if predicate():
-                return
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not self._changed.wait(remaining):
-                raise AssertionError(f"not seen within {timeout} s; timeline: {self.items!r}")
+    def wait_for(self, predicate: Callable[[], Any], timeout: float = TIMEOUT) -> None:
+        wait_until(predicate, timeout, lambda: f"timeline: {self.items!r}", changed=self._changed)
 
 
 @contextmanager
@@ -118,25 +107,6 @@ def subscribed(*subscribers: Callable[[object], Any]) -> Iterator[None]:
         for subscriber in subscribers:
             while subscriber in zope.event.subscribers:
                 zope.event.subscribers.remove(subscriber)
-
-
-def listen_local(server: gnet.Server) -> int:
-    server.listen(0, "127.0.0.1")
-    gnet.once(server, "listening", timeout=T)
-    return port_of(server)
-
-
-def closed_port() -> int:
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = int(probe.getsockname()[1])
-    probe.close()
-    return port
-
-
-def echo_handler(conn: gnet.Socket) -> None:
-    conn.on("data", conn.write)
-    conn.on("error", lambda err: None)
 
 
 # ==========================================================================
@@ -195,14 +165,14 @@ def test_server_closed__waits_for_the_connections(track: Any) -> None:
     conns: list[gnet.Socket] = []
     server: gnet.Server = track(gnet.create_server(conns.append))
     port = listen_local(server)
-    peer: gnet.Socket = track(gnet.open_connection(port, "127.0.0.1", timeout=T))
+    peer: gnet.Socket = track(gnet.open_connection(port, "127.0.0.1", timeout=TIMEOUT))
     peer.on("error", lambda err: None)
     with subscribed(timeline):
         server.on("connection", timeline.mark("connection"))
         server.close()
         # The connection is still open: no ServerClosed yet.
         assert server.connections == 1
-        gevent.sleep(0.05)  # give a wrong early publish the chance to happen
+        give_a_chance()  # for a wrong early publish to happen
         assert timeline.of(diagnostics.ServerClosed, server=server) == []
         peer.end()
         timeline.wait_for(lambda: timeline.of(diagnostics.ServerClosed, server=server))
@@ -220,7 +190,7 @@ def test_connection_accepted__same_socket_as_connection_listener_and_before_it(
     with subscribed(timeline):
         server: gnet.Server = track(gnet.create_server(timeline.mark("connection")))
         port = listen_local(server)
-        peer: gnet.Socket = track(gnet.open_connection(port, "127.0.0.1", timeout=T))
+        peer: gnet.Socket = track(gnet.open_connection(port, "127.0.0.1", timeout=TIMEOUT))
         timeline.wait_for(lambda: any(isinstance(i, tuple) for i in timeline.items))
     accepted = timeline.of(diagnostics.ConnectionAccepted, server=server)
     assert len(accepted) == 1
@@ -243,7 +213,7 @@ def test_connection_accepted__not_published_for_a_dropped_connection(track: Any)
         server.max_connections = 0
         server.on("drop", timeline.mark("drop"))
         port = listen_local(server)
-        with gevent.socket.create_connection(("127.0.0.1", port), timeout=T):
+        with raw_client(port):
             timeline.wait_for(lambda: any(isinstance(i, tuple) for i in timeline.items))
     assert timeline.of(diagnostics.ConnectionAccepted, server=server) == []
 
@@ -260,12 +230,12 @@ def test_connection_closed__byte_counts_and_no_error(track: Any) -> None:
     with subscribed(timeline):
         server: gnet.Server = track(gnet.create_server(handler))
         port = listen_local(server)
-        peer: gnet.Socket = track(gnet.open_connection(port, "127.0.0.1", timeout=T))
+        peer: gnet.Socket = track(gnet.open_connection(port, "127.0.0.1", timeout=TIMEOUT))
         peer.on("close", timeline.mark("client close"))
-        peer.sendall(b"hello", timeout=T)
-        assert peer.recv_exactly(5, timeout=T) == b"hello"
-        peer.sendall(b" world!", timeout=T)
-        assert peer.recv_exactly(7, timeout=T) == b" world!"
+        peer.sendall(b"hello", timeout=TIMEOUT)
+        assert peer.recv_exactly(5, timeout=TIMEOUT) == b"hello"
+        peer.sendall(b" world!", timeout=TIMEOUT)
+        assert peer.recv_exactly(7, timeout=TIMEOUT) == b" world!"
         peer.end()
         timeline.wait_for(lambda: len([i for i in timeline.items if isinstance(i, tuple)]) == 2)
     (conn,) = conns
@@ -299,9 +269,9 @@ def test_connection_closed__carries_the_destroy_error(track: Any) -> None:
     with subscribed(timeline):
         server: gnet.Server = track(gnet.create_server(handler))
         port = listen_local(server)
-        peer: gnet.Socket = track(gnet.open_connection(port, "127.0.0.1", timeout=T))
+        peer: gnet.Socket = track(gnet.open_connection(port, "127.0.0.1", timeout=TIMEOUT))
         peer.on("error", lambda err: None)
-        peer.sendall(b"abc", timeout=T)
+        peer.sendall(b"abc", timeout=TIMEOUT)
         timeline.wait_for(
             lambda: bool(conns) and timeline.of(diagnostics.ConnectionClosed, socket=conns[0])
         )
@@ -326,10 +296,10 @@ def test_connection_closed__carries_the_peer_reset(track: Any) -> None:
     with subscribed(timeline):
         server: gnet.Server = track(gnet.create_server(handler))
         port = listen_local(server)
-        raw = gevent.socket.create_connection(("127.0.0.1", port), timeout=T)
+        raw = raw_client(port)
         try:
             raw.sendall(b"xyz")
-            assert accepted.wait(T)
+            assert accepted.wait(TIMEOUT)
             raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
         finally:
             raw.close()
@@ -371,7 +341,7 @@ def test_client_connect__started_for_a_unix_path(track: Any, sock_path: str) -> 
     timeline = Timeline()
     server: gnet.Server = track(gnet.create_server())
     server.listen(sock_path)
-    gnet.once(server, "listening", timeout=T)
+    gnet.once(server, "listening", timeout=TIMEOUT)
     with subscribed(timeline):
         peer: gnet.Socket = track(gnet.connect(sock_path))
         timeline.wait_for(lambda: timeline.of(diagnostics.ClientConnected, socket=peer))
@@ -429,11 +399,11 @@ def test_listener_exception__published_with_the_socket_and_the_error(
         if where == "connection listener":
             fail()
         elif where == "straight-line handler":
-            conn.recv(timeout=T)
+            conn.recv(timeout=TIMEOUT)
             fail()
         elif where == "straight-line with-block":
             with conn:  # API.md's documented handler shape
-                conn.recv(timeout=T)
+                conn.recv(timeout=TIMEOUT)
                 fail()
         else:
             conn.on("data", fail)
@@ -441,7 +411,7 @@ def test_listener_exception__published_with_the_socket_and_the_error(
     with subscribed(timeline), caplog.at_level(logging.ERROR, logger="gnet"):
         server: gnet.Server = track(gnet.create_server(handler))
         port = listen_local(server)
-        peer: gnet.Socket = track(gnet.open_connection(port, "127.0.0.1", timeout=T))
+        peer: gnet.Socket = track(gnet.open_connection(port, "127.0.0.1", timeout=TIMEOUT))
         peer.on("error", lambda err: None)
         peer.write(b"trigger")
         timeline.wait_for(
@@ -491,13 +461,13 @@ def test_failing_subscriber__logged_and_skipped(
     with subscribed(broken, timeline), caplog.at_level(logging.ERROR, logger="gnet"):
         server: gnet.Server = track(gnet.create_server(handler))
         port = listen_local(server)
-        peer: gnet.Socket = track(gnet.open_connection(port, "127.0.0.1", timeout=T))
+        peer: gnet.Socket = track(gnet.open_connection(port, "127.0.0.1", timeout=TIMEOUT))
         peer.on("close", lambda had_error: (peer_closes.append(had_error), peer_closed.set()))
-        peer.sendall(b"still echoed", timeout=T)
-        assert peer.recv_exactly(12, timeout=T) == b"still echoed"
+        peer.sendall(b"still echoed", timeout=TIMEOUT)
+        assert peer.recv_exactly(12, timeout=TIMEOUT) == b"still echoed"
         peer.end()
-        assert closed.wait(T)
-        assert peer_closed.wait(T)
+        assert closed.wait(TIMEOUT)
+        assert peer_closed.wait(TIMEOUT)
         assert peer_closes == [False]
         server.close()
         timeline.wait_for(lambda: timeline.of(diagnostics.ServerClosed, server=server))
@@ -532,9 +502,9 @@ def test_failing_subscriber__after_a_good_one(track: Any, caplog: pytest.LogCapt
     with subscribed(timeline, broken), caplog.at_level(logging.ERROR, logger="gnet"):
         server: gnet.Server = track(gnet.create_server(echo_handler))
         port = listen_local(server)
-        peer: gnet.Socket = track(gnet.open_connection(port, "127.0.0.1", timeout=T))
-        peer.sendall(b"x", timeout=T)
-        assert peer.recv_exactly(1, timeout=T) == b"x"
+        peer: gnet.Socket = track(gnet.open_connection(port, "127.0.0.1", timeout=TIMEOUT))
+        peer.sendall(b"x", timeout=TIMEOUT)
+        assert peer.recv_exactly(1, timeout=TIMEOUT) == b"x"
     assert timeline.of(diagnostics.ServerListening, server=server)
     assert timeline.of(diagnostics.ClientConnected, socket=peer)
     assert "late subscriber is broken" in caplog.text
@@ -546,9 +516,9 @@ def test_no_subscriber__publish_is_a_no_op_and_io_works(track: Any) -> None:
     assert diagnostics.publish(diagnostics.ServerClosed(server)) is None
     assert diagnostics.publish(object()) is None  # anything goes when nobody listens
     port = listen_local(server)
-    peer: gnet.Socket = track(gnet.open_connection(port, "127.0.0.1", timeout=T))
-    peer.sendall(b"nobody listens", timeout=T)
-    assert peer.recv_exactly(14, timeout=T) == b"nobody listens"
+    peer: gnet.Socket = track(gnet.open_connection(port, "127.0.0.1", timeout=TIMEOUT))
+    peer.sendall(b"nobody listens", timeout=TIMEOUT)
+    assert peer.recv_exactly(14, timeout=TIMEOUT) == b"nobody listens"
     assert zope.event.subscribers == []
 
 
@@ -562,86 +532,3 @@ def test_subscribers_use_zope_event_registry() -> None:
     assert seen == [marker, marker]
     diagnostics.publish(marker)
     assert seen == [marker, marker]
-
-
-# ==========================================================================
-# examples/diagnostics_counters.py
-
-
-def _read_lines_until_exit(proc: subprocess.Popen[bytes], timeout: float) -> str:
-    assert proc.stdout is not None
-    fd = proc.stdout.fileno()
-    out = b""
-    deadline = time.monotonic() + timeout
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise AssertionError(f"example still running after {timeout} s; output {out!r}")
-        ready, _, _ = select.select([fd], [], [], remaining)
-        if ready:
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            out += chunk
-    proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-    return out.decode()
-
-
-def test_example_diagnostics_counters(tmp_path: Path) -> None:
-    stderr_path = tmp_path / "stderr.txt"
-    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
-    with open(stderr_path, "wb") as stderr:
-        proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "examples" / "diagnostics_counters.py"), "0"],
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            cwd=tmp_path,
-            env=env,
-        )
-        try:
-            out = _read_lines_until_exit(proc, 30.0)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(5)
-            assert proc.stdout is not None
-            proc.stdout.close()
-    assert proc.returncode == 0, f"exit {proc.returncode}; stderr: {stderr_path.read_text()}"
-    match = re.search(r"listening on 127\.0\.0\.1:(\d+)", out)
-    assert match and int(match.group(1)) > 0, out
-    counters = dict(re.findall(r"^(\w+): (\d+)$", out, re.MULTILINE))
-    assert {k: int(v) for k, v in counters.items()} == {
-        "listening": 1,
-        "accepted": 4,
-        "closed": 4,
-        "bytes_in": 3 * len(b"hello 0\n") + len(b"boom\n"),
-        "bytes_out": 3 * len(b"hello 0\n"),
-        "errors": 1,
-        "client_connects": 4,
-        "client_failures": 1,
-        "listener_exceptions": 1,
-    }, out
-
-
-def test_example_counters_class_in_process(track: Any) -> None:
-    # The subscriber class itself, imported: counts a gnet echo exchange.
-    sys.path.insert(0, str(ROOT / "examples"))
-    try:
-        import diagnostics_counters
-    finally:
-        sys.path.remove(str(ROOT / "examples"))
-    counters = diagnostics_counters.Counters()
-    with counters.installed():
-        server: gnet.Server = track(gnet.create_server(echo_handler))
-        port = listen_local(server)
-        with gnet.open_connection(port, "127.0.0.1", timeout=T) as peer:
-            peer.sendall(b"12345", timeout=T)
-            assert peer.recv_exactly(5, timeout=T) == b"12345"
-        counters.wait_until_all_closed(T)
-    assert counters not in zope.event.subscribers
-    snap = counters.snapshot()
-    assert snap["listening"] == 1
-    assert snap["accepted"] == snap["closed"] == 1
-    assert snap["bytes_in"] == snap["bytes_out"] == 5
-    assert snap["errors"] == snap["listener_exceptions"] == snap["client_failures"] == 0
-    assert snap["client_connects"] == 1

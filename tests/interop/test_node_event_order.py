@@ -1,28 +1,15 @@
-"""gnet against Node itself: real Node peers, real netcat, and Node's event orders.
+"""Node's event orders, scenario by scenario: each scenario of tests/node/scenarios.js
+runs on Node and, written the same way, on gnet; the event names each socket and
+server emitted (``close:<had_error>``, ``error:<code>``, consecutive ``data``
+collapsed) must be the same sequences.
 
-Three kinds of checks, all on 127.0.0.1 port 0 or UNIX sockets under tmp_path:
-
-1. Interop: a Node ``net`` client against a gnet server and a gnet client
-   against a Node server (``tests/node/peer.js``) move a few MB both ways
-   with half-close, over TCP and UNIX sockets; byte counts and SHA-256
-   digests must match on both ends.
-2. netcat (``nc``, or ``socat``) against a gnet echo server over TCP and UNIX.
-3. Event orders: each scenario of ``tests/node/scenarios.js`` runs on Node
-   and, written the same way, on gnet; the event names each socket and
-   server emitted (``close:<had_error>``, ``error:<code>``, consecutive
-   ``data`` collapsed) must be the same sequences.
+Node is required: missing, these tests skip locally and fail under CI=true.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import re
-import shutil
-import socket as pysocket
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -33,58 +20,24 @@ from gevent import subprocess
 from gevent.event import Event
 
 import gnet
+from support import (
+    PROC_TIMEOUT,
+    TIMEOUT,
+    closed_port,
+    err_name,
+    fmt_event,
+    js,
+    node_argv,
+    noop,
+    port_of,
+    spawn,
+)
 
-NODE = shutil.which("node")
-NODE_DIR = Path(__file__).parent / "node"
 HOST = "127.0.0.1"
-PROC_TIMEOUT = 10.0  # seconds, for any one subprocess
-WAIT = 5.0  # seconds, for any one gnet event
-
-pytestmark = pytest.mark.skipif(NODE is None, reason="node not on PATH")
-
-
-# ----------------------------------------------------------------------
-# subprocesses
-
-
-@contextmanager
-def spawn(argv: list[str], **kwargs: Any) -> Iterator[subprocess.Popen]:
-    """A gevent (cooperative) subprocess, killed and reaped on exit whatever happens."""
-    proc = subprocess.Popen(
-        argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs
-    )
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        try:
-            proc.communicate(timeout=PROC_TIMEOUT)
-        except (subprocess.TimeoutExpired, ValueError, OSError):
-            pass
-        for pipe in (proc.stdin, proc.stdout, proc.stderr):
-            if pipe is not None:
-                pipe.close()
-        proc.wait()
-
-
-def node(script: str, *args: str) -> list[str]:
-    assert NODE is not None
-    return [NODE, str(NODE_DIR / script), *args]
-
-
-def read_json_line(proc: subprocess.Popen, what: str) -> Any:
-    """The next stdout line of ``proc`` as JSON, within PROC_TIMEOUT."""
-    with gevent.Timeout(PROC_TIMEOUT, AssertionError(f"no {what} from {proc.args!r}")):
-        line = proc.stdout.readline()
-    if not line:
-        err = proc.stderr.read().decode(errors="replace") if proc.poll() is not None else ""
-        raise AssertionError(f"{proc.args!r} printed no {what}; stderr: {err}")
-    return json.loads(line)
 
 
 def run_node_scenario(name: str, *args: str) -> dict[str, list[str]]:
-    with spawn(node("scenarios.js", name, *args)) as proc:
+    with spawn(node_argv("scenarios.js", name, *args)) as proc:
         try:
             out, err = proc.communicate(timeout=PROC_TIMEOUT)
         except subprocess.TimeoutExpired:
@@ -93,261 +46,6 @@ def run_node_scenario(name: str, *args: str) -> dict[str, list[str]]:
         result: dict[str, list[str]] = json.loads(out.decode().strip().splitlines()[-1])
         return result
 
-
-# ----------------------------------------------------------------------
-# 1. interop: Node's net against gnet, a few MB both ways with half-close
-
-CLIENT_SIZE = 3 * 1024 * 1024  # what each client uploads
-SERVER_SIZE = 2 * 1024 * 1024  # what a "count" server sends back of its own
-
-
-class Counter:
-    """Byte count, SHA-256 and collapsed event names of one socket's traffic."""
-
-    EVENTS = ("connect", "ready", "end", "finish", "error", "close")
-
-    def __init__(self, sock: gnet.Socket, payload: bytes) -> None:
-        self.payload = payload
-        self.received = 0
-        self.digest = hashlib.sha256()
-        self.events: list[str] = []
-        self.closed = Event()
-        for event in self.EVENTS:
-            sock.on(event, partial(self._event, event))
-        sock.on("data", self._data)
-
-    def _event(self, event: str, *args: Any) -> None:
-        self.events.append(fmt(event, args))
-        if event == "close":
-            self.closed.set()
-
-    def _data(self, chunk: bytes) -> None:
-        if not self.events or self.events[-1] != "data":
-            self.events.append("data")
-        self.received += len(chunk)
-        self.digest.update(chunk)
-
-    def wait(self) -> None:
-        assert self.closed.wait(PROC_TIMEOUT), f"socket never closed; events {self.events}"
-
-
-def send_all(sock: gnet.Socket, payload: bytes, then: Callable[[], Any]) -> None:
-    """Write ``payload`` in 64 KiB pieces, waiting for 'drain' on backpressure; then ``then()``."""
-    view = memoryview(payload)
-    offset = 0
-
-    def pump(*_: Any) -> None:
-        nonlocal offset
-        while offset < len(view):
-            piece = view[offset : offset + 65536]
-            offset += len(piece)
-            if not sock.write(bytes(piece)):
-                sock.once("drain", pump)
-                return
-        then()
-
-    pump()
-
-
-def listen_and_wait(server: gnet.Server, path: str | None) -> str:
-    """Listen on ``path`` or 127.0.0.1:0 and wait for 'listening'; return the path or the port."""
-    listening = Event()
-    if path is not None:
-        server.listen(path, listening.set)
-    else:
-        server.listen(0, HOST, listening.set)
-    assert listening.wait(WAIT), "no 'listening'"
-    return path if path is not None else str(port_of(server))
-
-
-def sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def serve_count(conn: gnet.Socket, payload: bytes) -> None:
-    """An allowHalfOpen "count" server: sends ``payload``; ends after that and the peer's FIN."""
-    state = {"sent": False, "peer_ended": False}
-
-    def maybe_end(key: str) -> None:
-        state[key] = True
-        if state["sent"] and state["peer_ended"]:
-            conn.end()
-
-    conn.on("end", lambda: maybe_end("peer_ended"))
-    send_all(conn, payload, lambda: maybe_end("sent"))
-
-
-@pytest.fixture(params=["tcp", "unix"])
-def transport(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.mark.parametrize("mode", ["echo", "count"])
-def test_node_client_against_gnet_server(mode: str, transport: str, tmp_path: Path) -> None:
-    """A Node client uploads 3 MB and end()s; a gnet server echoes it, or counts and sends 2 MB."""
-    server_payload = os.urandom(SERVER_SIZE) if mode == "count" else b""
-    counters: list[Counter] = []
-    echoed: list[bytes] = []
-
-    def on_connection(conn: gnet.Socket) -> None:
-        counter = Counter(conn, server_payload)
-        counters.append(counter)
-        if mode == "echo":
-            conn.on("data", echoed.append)
-            conn.pipe(conn)
-        else:
-            serve_count(conn, server_payload)
-
-    server = gnet.create_server({"allow_half_open": mode == "count"}, on_connection)
-    try:
-        target = listen_and_wait(
-            server, str(tmp_path / "gnet.sock") if transport == "unix" else None
-        )
-        with spawn(node("peer.js", "client", mode, target, str(CLIENT_SIZE))) as proc:
-            report = read_json_line(proc, "client report")
-            assert proc.wait(timeout=PROC_TIMEOUT) == 0
-        assert len(counters) == 1
-        counter = counters[0]
-        counter.wait()
-    finally:
-        for conn in list(server._sockets):
-            conn.destroy()
-        server.close()
-
-    # What Node sent, gnet received (and echoed back, in echo mode).
-    assert report["sent"] == CLIENT_SIZE
-    assert counter.received == CLIENT_SIZE
-    assert counter.digest.hexdigest() == report["sent_sha256"]
-    expected_back = b"".join(echoed) if mode == "echo" else server_payload
-    assert report["received"] == len(expected_back)
-    assert report["received_sha256"] == sha(expected_back)
-    assert report["had_error"] is False
-    assert report["events"][:2] == ["connect", "ready"]
-    assert report["events"][-1] == "close:false"
-    assert {"finish", "end"} <= set(report["events"])
-    # The gnet side: data, both halves closed, a clean close.
-    assert counter.events[0] == "data"
-    assert counter.events[-1] == "close:false"
-    assert {"end", "finish"} <= set(counter.events)
-    assert "error" not in " ".join(counter.events)
-
-
-@pytest.mark.parametrize("mode", ["echo", "count"])
-def test_gnet_client_against_node_server(mode: str, transport: str, tmp_path: Path) -> None:
-    """A gnet client uploads 3 MB and end()s; a Node server echoes it, or counts and sends 2 MB."""
-    payload = os.urandom(CLIENT_SIZE)
-    args = ["server", mode]
-    if transport == "unix":
-        args.append(str(tmp_path / "node.sock"))
-    args.append(str(SERVER_SIZE))
-    sock: gnet.Socket | None = None
-    with spawn(node("peer.js", *args)) as proc:
-        try:
-            where = read_json_line(proc, "listening address")
-            options = (
-                {"path": where["path"]}
-                if "path" in where
-                else {"port": where["port"], "host": HOST}
-            )
-            sock = client = gnet.connect(options)
-            counter = Counter(client, payload)
-            client.on("connect", lambda: send_all(client, payload, client.end))
-            counter.wait()
-            report = read_json_line(proc, "server report")
-            assert proc.wait(timeout=PROC_TIMEOUT) == 0
-        finally:
-            if sock is not None:
-                sock.destroy()
-
-    assert report["received"] == CLIENT_SIZE
-    assert report["received_sha256"] == sha(payload)
-    expected = CLIENT_SIZE if mode == "echo" else SERVER_SIZE
-    assert report["sent"] == expected
-    assert counter.received == expected
-    assert counter.digest.hexdigest() == report["sent_sha256"]
-    assert report["had_error"] is False
-    assert report["events"][-1] == "close:false"
-    assert {"end", "finish"} <= set(report["events"])
-    assert counter.events[:2] == ["connect", "ready"]
-    assert counter.events[-1] == "close:false"
-    assert {"finish", "end"} <= set(counter.events)
-    assert "error" not in " ".join(counter.events)
-
-
-# ----------------------------------------------------------------------
-# 2. netcat against a gnet echo server
-
-
-def _help_text(exe: str) -> str:
-    try:
-        done = subprocess.run([exe, "-h"], capture_output=True, timeout=PROC_TIMEOUT, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-    output: bytes = done.stdout + done.stderr
-    return output.decode(errors="replace")
-
-
-def netcat_command(tool: str, target: str, unix: bool) -> list[str]:
-    """The argv that sends stdin to ``target``, half-closes at stdin's end and prints the reply.
-
-    Skips (naming the reason) when the tool is missing or cannot do that.
-    """
-    exe = shutil.which(tool)
-    if exe is None:
-        pytest.skip(f"{tool} not installed")
-    if tool == "socat":
-        address = f"UNIX-CONNECT:{target}" if unix else f"TCP:{HOST}:{target}"
-        return [exe, "-t", "5", "-", address]
-    text = _help_text(exe)
-    endpoint = ["-U", target] if unix else [HOST, target]
-    if unix and not re.search(r"^\s*-U\b|\[-[A-Za-z]*U", text, re.M):
-        pytest.skip("the installed nc has no -U (UNIX socket) option")
-    if "OpenBSD" in text or re.search(r"^\s*-N\b", text, re.M):
-        return [exe, "-N", *endpoint]  # -N: shutdown(SHUT_WR) at stdin's EOF
-    if "Ncat" in text:
-        return [exe, *endpoint]  # ncat half-closes at stdin's EOF by default
-    if re.search(r"^\s*-q\b", text, re.M):
-        return [exe, "-q", "2", *endpoint]  # traditional netcat: quit 2 s after stdin's EOF
-    pytest.skip(f"unknown nc flavour (no -N, -q or Ncat): {text.splitlines()[:1]}")
-
-
-@pytest.mark.parametrize("tool", ["nc", "socat"])
-def test_netcat_against_gnet_echo_server(tool: str, transport: str, tmp_path: Path) -> None:
-    """The echo server of Node's net docs (greeting, then pipe) serves netcat 1 MB."""
-    payload = os.urandom(1024 * 1024)
-    counters: list[Counter] = []
-
-    def on_connection(conn: gnet.Socket) -> None:
-        counters.append(Counter(conn, b""))
-        conn.write("hello\r\n")
-        conn.pipe(conn)
-
-    server = gnet.create_server(on_connection)
-    try:
-        target = listen_and_wait(
-            server, str(tmp_path / "echo.sock") if transport == "unix" else None
-        )
-        argv = netcat_command(tool, target, transport == "unix")
-        with spawn(argv) as proc:
-            try:
-                out, err = proc.communicate(payload, timeout=PROC_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                raise AssertionError(f"{argv!r} did not finish") from None
-        assert proc.returncode == 0, err.decode(errors="replace")
-        assert len(counters) == 1
-        counters[0].wait()
-    finally:
-        for conn in list(server._sockets):
-            conn.destroy()
-        server.close()
-    assert len(out) == len(payload) + 7
-    assert out == b"hello\r\n" + payload
-    assert counters[0].received == len(payload)
-    assert counters[0].events == ["data", "end", "finish", "close:false"]
-
-
-# ----------------------------------------------------------------------
-# 3. event orders, scenario by scenario (mirrors tests/node/scenarios.js)
 
 SOCKET_EVENTS = (
     "connectionAttempt",
@@ -364,34 +62,9 @@ SOCKET_EVENTS = (
     "error",
     "close",
 )
+
+
 SERVER_EVENTS = ("listening", "connection", "drop", "error", "close")
-
-
-def js(value: Any) -> str:
-    """A value as JavaScript's template literal prints it."""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    return "null" if value is None else str(value)
-
-
-def err_name(err: Any) -> str:
-    if err is None:
-        return "null"
-    return str(getattr(err, "code", None) or err)
-
-
-def fmt(event: str, args: tuple[Any, ...]) -> str:
-    if event == "close":
-        return f"close:{js(bool(args[0]))}" if args else "close"
-    if event == "error":
-        return f"error:{err_name(args[0])}"
-    return event
-
-
-def noop(*_: Any) -> None:
-    pass
 
 
 class Recorder:
@@ -424,7 +97,7 @@ class Recorder:
         return emitter
 
     def _on(self, name: str, event: str, *args: Any) -> None:
-        self.log(name, fmt(event, args))
+        self.log(name, fmt_event(event, args))
 
     def sock(self, name: str | None, sock: gnet.Socket) -> gnet.Socket:
         return self._track(name, sock, SOCKET_EVENTS)  # type: ignore[no-any-return]
@@ -444,7 +117,7 @@ class Recorder:
 
     def wait(self) -> None:
         for closed in self._closed:
-            if not closed.wait(WAIT):
+            if not closed.wait(TIMEOUT):
                 raise AssertionError(f"scenario never finished; events so far: {self.logs}")
 
     def cleanup(self) -> None:
@@ -457,12 +130,6 @@ class Recorder:
                     conn.destroy()
                 if obj.listening:
                     obj.close()
-
-
-def port_of(server: gnet.Server) -> int:
-    address = server.address()
-    assert isinstance(address, dict)
-    return int(address["port"])
 
 
 def listen(server: gnet.Server, path: str | None, callback: Callable[[], Any]) -> None:
@@ -486,15 +153,6 @@ def make_server(
         setup(conn)
 
     return rec.serv(None, gnet.create_server(options, on_connection))
-
-
-def free_port() -> int:
-    probe = pysocket.socket()
-    try:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
-    finally:
-        probe.close()
 
 
 def sc_client_ends_first(rec: Recorder, path: str | None = None) -> None:
@@ -574,7 +232,7 @@ def sc_destroy_with_error(rec: Recorder, path: str | None = None) -> None:
 
 
 def sc_connect_refused(rec: Recorder, path: str | None = None) -> None:
-    rec.sock("client", gnet.connect(free_port(), HOST))
+    rec.sock("client", gnet.connect(closed_port(), HOST))
 
 
 def sc_connect_enoent(rec: Recorder, path: str | None = None) -> None:
@@ -819,7 +477,7 @@ def sc_write_after_peer_fin_timer(rec: Recorder, path: str | None = None) -> Non
 
 
 def sc_write_before_refused(rec: Recorder, path: str | None = None) -> None:
-    c = rec.sock("client", gnet.connect(free_port(), HOST))
+    c = rec.sock("client", gnet.connect(closed_port(), HOST))
     ret = c.write("x", lambda err=None: rec.log("client", f"cb-write:{err_name(err)}"))
     rec.log("client", f"write-returned:{js(ret)}")
 

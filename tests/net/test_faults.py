@@ -1,10 +1,10 @@
-"""Faults: isolation of failing handlers and misbehaving peers, EMFILE, shutdown.
+"""Faults: isolation of failing handlers and misbehaving peers, EMFILE, a fault mix.
 
 API.md principle 6: an exception that escapes a listener or handler destroys
 only that connection (``'close'`` with ``had_error=True``), is logged with its
 traceback on the ``"gnet"`` logger, and the server keeps serving; nothing
 leaks.  Also the accept back-off on EMFILE (in a subprocess with a low
-RLIMIT_NOFILE), a mix of 2000 misbehaving clients, and ``Server.shutdown``.
+RLIMIT_NOFILE) and a mix of 2000 misbehaving clients.
 
 Peers are plain gevent sockets (cooperative, so they share the hub with the
 gnet server under test) unless a gnet client is the point.  Listeners only
@@ -14,7 +14,6 @@ record; the test body asserts.  Every wait is on an event, bounded.
 from __future__ import annotations
 
 import logging
-import os
 import select
 import socket
 import subprocess
@@ -26,107 +25,29 @@ from pathlib import Path
 from typing import Any
 
 import gevent
-import gevent.pool
-import gevent.socket
 import pytest
-from gevent.event import Event
 
 import gnet
-from support import live_greenlets, open_fds, port_of
-
-T = 5.0  # seconds: the bound on every wait for an event
-ROOT = Path(__file__).resolve().parent.parent
-LINGER_0 = b"\x01\x00\x00\x00\x00\x00\x00\x00"  # struct linger {l_onoff=1, l_linger=0}
-
-
-# ==========================================================================
-# helpers
-
-
-class Closes:
-    """Watches sockets' ``'close'``: which closed, with which ``had_error``; waitable."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[gnet.Socket, bool]] = []
-        self.watched: list[gnet.Socket] = []
-        self._changed = Event()
-
-    def watch(self, conn: gnet.Socket) -> None:
-        self.watched.append(conn)
-        self._changed.set()
-        conn.on("close", lambda had_error: self._closed(conn, had_error))
-
-    def _closed(self, conn: gnet.Socket, had_error: bool) -> None:
-        self.calls.append((conn, had_error))
-        self._changed.set()
-
-    def of(self, conn: gnet.Socket) -> list[bool]:
-        return [had_error for c, had_error in self.calls if c is conn]
-
-    def wait_for(self, predicate: Callable[[], bool], timeout: float = T) -> None:
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            self._changed.clear()
-            if predicate():
-                return
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not self._changed.wait(remaining):
-                raise AssertionError(
-                    f"not within {timeout} s: {len(self.watched)} watched, {len(self.calls)} closed"
-                )
-
-
-def listen_local(server: gnet.Server) -> int:
-    server.listen(0, "127.0.0.1")
-    gnet.once(server, "listening", timeout=T)
-    return port_of(server)
-
-
-def raw_connect(port: int, timeout: float = T) -> gevent.socket.socket:
-    return gevent.socket.create_connection(("127.0.0.1", port), timeout=timeout)
-
-
-def recv_exactly(sock: Any, n: int) -> bytes:
-    chunks: list[bytes] = []
-    got = 0
-    while got < n:
-        chunk = sock.recv(min(65536, n - got))
-        if not chunk:
-            raise EOFError(f"end of stream after {got} of {n} bytes")
-        chunks.append(chunk)
-        got += len(chunk)
-    return b"".join(chunks)
-
-
-def recv_until_eof(sock: Any) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        chunk = sock.recv(65536)
-        if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
-
-
-def dropped(sock: Any) -> bool:
-    """Whether the peer ended the connection (EOF or reset), reading whatever comes first."""
-    try:
-        recv_until_eof(sock)
-    except ConnectionResetError:
-        pass
-    return True
-
-
-def reset(sock: Any) -> None:
-    """Close with RST (SO_LINGER 0)."""
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER_0)
-    finally:
-        sock.close()
-
-
-def echo_ok(sock: Any, data: bytes) -> bool:
-    sock.sendall(data)
-    return recv_exactly(sock, len(data)) == data
+from support import (
+    TIMEOUT,
+    Closes,
+    Collector,
+    PipeReader,
+    describe_fd,
+    dropped,
+    echo_ok,
+    listen_local,
+    live_greenlets,
+    open_fds,
+    port_of,
+    python_env,
+    raw_client,
+    recv_all,
+    recv_exactly,
+    reset,
+    tracked_client,
+    wait_until,
+)
 
 
 def lines(tag: int, size: int) -> bytes:
@@ -136,7 +57,7 @@ def lines(tag: int, size: int) -> bytes:
     return line * count
 
 
-# ==========================================================================
+# ----------------------------------------------------------------------
 # an exception escaping a handler ends only that connection
 
 
@@ -219,15 +140,15 @@ def test_handler_exception__ends_only_that_connection(
     server.on("connection", HANDLERS[where](conns, errors))
     port = listen_local(server)
     with caplog.at_level(logging.ERROR, logger="gnet"):
-        bystander = track(raw_connect(port))
+        bystander = track(raw_client(port))
         assert echo_ok(bystander, b"before\n")
-        bad = track(raw_connect(port))
+        bad = track(raw_client(port))
         bad.sendall(b"boom\n")
         closes.wait_for(lambda: len(closes.calls) >= 1)
         assert dropped(bad)
         # The others are unaffected: the one already connected and a new one.
         assert echo_ok(bystander, b"after\n")
-        newcomer = track(raw_connect(port))
+        newcomer = track(raw_client(port))
         assert echo_ok(newcomer, b"new\n")
     assert len(errors) == 1
     assert closes.calls == [(conns[1], True)], "only the failing connection closes, with an error"
@@ -261,17 +182,64 @@ def test_handler_exception__gnet_client_listener_isolated(
         closes.watch(bad)
         bad.on("data", on_data)
         bad.write(b"echo me")
-        good: gnet.Socket = track(gnet.open_connection(port, "127.0.0.1", timeout=T))
+        good: gnet.Socket = track(gnet.open_connection(port, "127.0.0.1", timeout=TIMEOUT))
         closes.watch(good)
         closes.wait_for(lambda: bool(closes.of(bad)))
-        good.sendall(b"fine", timeout=T)
-        assert good.recv_exactly(4, timeout=T) == b"fine"
+        good.sendall(b"fine", timeout=TIMEOUT)
+        assert good.recv_exactly(4, timeout=TIMEOUT) == b"fine"
     assert closes.of(bad) == [True]
     assert closes.of(good) == []
     assert any(r.exc_info is not None and r.exc_info[1] is failure for r in caplog.records)
 
 
-# ==========================================================================
+def test_server__listener_exception_destroys_only_that_connection(
+    track: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # API.md principle 6: an exception escaping the connection listener
+    # destroys that connection ('close' with had_error True) and is logged on
+    # "gnet"; the server keeps serving.
+    closes = Collector()
+    count: list[int] = []
+
+    def handler(conn: gnet.Socket) -> None:
+        conn.on("close", closes)
+        count.append(1)
+        if len(count) == 1:
+            raise RuntimeError("boom in handler")
+        conn.end(b"fine")
+
+    server: gnet.Server = track(gnet.create_server(handler))
+    port = listen_local(server)
+    with caplog.at_level(logging.ERROR, logger="gnet"):
+        bad = tracked_client(track, port, "127.0.0.1")
+        bad.resume()
+        closes.wait(1)
+    assert closes.firsts == [True]
+    assert "boom in handler" in caplog.text
+    good: gnet.Socket = track(gnet.open_connection(port, "127.0.0.1", timeout=TIMEOUT))
+    assert good.recv_exactly(4, timeout=TIMEOUT) == b"fine"
+    assert server.listening is True
+
+
+def test_connect_listener_exception__is_isolated_not_a_connect_error(
+    server_factory: Any, track: Any, caplog: Any
+) -> None:
+    # A bug in a 'connectionAttempt' listener is a listener exception
+    # (logged with its traceback, 'close'(true)), not an 'error' event
+    # disguised as a failed connect; the attempt's descriptor is closed
+    # (the leak check would fail otherwise).
+    conn = gnet.Socket()
+    track(conn)
+    conn.on("connectionAttempt", lambda *args: 1 / 0)
+    errors: list[Any] = []
+    conn.on("error", errors.append)
+    conn.connect(port_of(server_factory()), "127.0.0.1")
+    assert gnet.once(conn, "close", timeout=TIMEOUT) == (True,)
+    assert errors == []
+    assert any(r.exc_info and r.exc_info[0] is ZeroDivisionError for r in caplog.records)
+
+
+# ----------------------------------------------------------------------
 # an 'error' event nobody listens to destroys just that socket
 
 
@@ -295,9 +263,9 @@ def test_unhandled_error_event__destroys_only_that_socket(track: Any, cause: str
 
     server: gnet.Server = track(gnet.create_server(handler))
     port = listen_local(server)
-    bystander = track(raw_connect(port))
+    bystander = track(raw_client(port))
     assert echo_ok(bystander, b"before\n")
-    bad = raw_connect(port)
+    bad = raw_client(port)
     try:
         if cause == "peer reset":
             assert echo_ok(bad, b"accepted\n")  # the server side is up and reading
@@ -316,13 +284,13 @@ def test_unhandled_error_event__destroys_only_that_socket(track: Any, cause: str
     else:
         assert getattr(err, "code", None) == "ERR_STREAM_WRITE_AFTER_END", err
     assert echo_ok(bystander, b"after\n")
-    newcomer = track(raw_connect(port))
+    newcomer = track(raw_client(port))
     assert echo_ok(newcomer, b"new\n")
     assert server.listening is True
     assert server.connections == 2
 
 
-# ==========================================================================
+# ----------------------------------------------------------------------
 # EMFILE: the accept loop backs off, logs, and recovers
 
 
@@ -373,57 +341,27 @@ gnet.run()
 """
 
 
-class Output:
-    """Non-blocking reads of a subprocess pipe, with deadlines."""
-
-    def __init__(self, pipe: Any) -> None:
-        self.fd = pipe.fileno()
-        os.set_blocking(self.fd, False)
-        self.text = ""
-
-    def pump(self) -> None:
-        while True:
-            try:
-                chunk = os.read(self.fd, 65536)
-            except BlockingIOError:
-                return
-            if not chunk:
-                return
-            self.text += chunk.decode(errors="replace")
-
-    def wait_for(self, needle: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while needle not in self.text:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"{needle!r} not seen within {timeout} s: {self.text!r}")
-            select.select([self.fd], [], [], remaining)
-            self.pump()
-
-
 def test_emfile_on_accept__server_survives_logs_and_recovers(tmp_path: Path) -> None:
     room, n_clients = 3, 8
     script = tmp_path / "emfile_server.py"
     script.write_text(textwrap.dedent(EMFILE_SERVER))
-    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(
         [sys.executable, str(script), str(room)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=tmp_path,
-        env=env,
+        env=python_env(),
     )
     clients: list[socket.socket] = []
     try:
         assert proc.stdout is not None and proc.stderr is not None
-        out, err = Output(proc.stdout), Output(proc.stderr)
-        out.wait_for("\n", 15.0)
-        port = int(out.text.split()[1])
+        out, err = PipeReader(proc.stdout), PipeReader(proc.stderr)
+        port = int(out.expect(r"^port (\d+) ", timeout=15.0).group(1))
 
         # More clients than the server has descriptors for: the kernel completes
         # every handshake (backlog), the server can only accept `room` of them.
         for i in range(n_clients):
-            sock = socket.create_connection(("127.0.0.1", port), timeout=T)
+            sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
             clients.append(sock)
             sock.sendall(b"ping %d\n" % i)
         served: set[int] = set()
@@ -457,7 +395,7 @@ def test_emfile_on_accept__server_survives_logs_and_recovers(tmp_path: Path) -> 
         for i in served:
             clients[i].close()
         collect(time.monotonic() + 15.0, lambda: len(served) == n_clients, close_served=True)
-        with socket.create_connection(("127.0.0.1", port), timeout=T) as late:
+        with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as late:
             late.sendall(b"late\n")
             assert recv_exactly(late, 5) == b"late\n"
         assert proc.poll() is None, f"the server died: {err.text!r}"
@@ -475,13 +413,19 @@ def test_emfile_on_accept__server_survives_logs_and_recovers(tmp_path: Path) -> 
                 pipe.close()
 
 
-# ==========================================================================
+# ----------------------------------------------------------------------
 # the fault mix: 2000 misbehaving clients
 
 
 N_CLIENTS = 2000
+
+
 CONCURRENCY = 200
+
+
 IDLE_MS = 1000  # the server's set_timeout: idle connections are destroyed
+
+
 KINDS = ("normal", "half_close", "rst", "vanish", "boom", "idle")
 
 
@@ -514,7 +458,7 @@ def mix_client(port: int, i: int) -> str | None:
     """One misbehaving (or normal) client; returns a failure description or None."""
     kind = KINDS[i % len(KINDS)]
     try:
-        sock = raw_connect(port, timeout=10.0)
+        sock = raw_client(port, timeout=10.0)
     except OSError as exc:
         return f"{kind} #{i}: connect failed: {exc!r}"
     try:
@@ -526,7 +470,7 @@ def mix_client(port: int, i: int) -> str | None:
             payload = lines(i, 1 + (i * 104729) % 8192)
             sock.sendall(payload)
             sock.shutdown(socket.SHUT_WR)
-            got = recv_until_eof(sock)
+            got = recv_all(sock)
             if got != payload:
                 return f"half_close #{i}: {len(got)} of {len(payload)} bytes echoed"
         elif kind == "rst":
@@ -583,7 +527,7 @@ def test_fault_mix__server_survives_and_leaks_nothing(
     track: Any, gnet_records: Records, handler: Callable[[gnet.Socket], None]
 ) -> None:
     gevent.sleep(0)
-    fds_before = real_fds()
+    fds_before = open_fds()
     greenlets_before = set(map(id, live_greenlets()))
     closes = Closes()
     server: gnet.Server = track(gnet.create_server())
@@ -603,18 +547,16 @@ def test_fault_mix__server_survives_and_leaks_nothing(
     assert server.connections == 0
     assert len({id(c) for c, _ in closes.calls}) == len(closes.calls), "a 'close' fired twice"
     # No descriptor leaked: only the listening socket is new.
-    leaked: set[int] = set()
-    deadline = time.monotonic() + T
-    while time.monotonic() < deadline:
-        leaked = real_fds() - fds_before
-        if leaked <= {server.fileno()}:
-            break
-        gevent.sleep(0.01)  # closes are asynchronous: let them settle (bounded)
-    assert leaked <= {server.fileno()}, {fd: _describe(fd) for fd in leaked}
-    assert len(real_fds()) <= len(fds_before) + 1
+    # (closes are asynchronous: wait for them to settle)
+    wait_until(
+        lambda: open_fds() - fds_before <= {server.fileno()},
+        message=lambda: repr({fd: describe_fd(fd) for fd in open_fds() - fds_before}),
+        interval=0.01,
+    )
+    assert len(open_fds()) <= len(fds_before) + 1
 
     # The server still serves a normal client correctly.
-    with raw_connect(port) as sock:
+    with raw_client(port) as sock:
         payload = lines(123456, 20000)
         assert echo_ok(sock, payload)
     closes.wait_for(lambda: len(closes.calls) == len(closes.watched))
@@ -622,15 +564,12 @@ def test_fault_mix__server_survives_and_leaks_nothing(
 
     # No greenlet leaked once the server is closed too.
     server.close()
-    gnet.once(server, "close", timeout=T)
-    extra: list[Any] = []
-    deadline = time.monotonic() + T
-    while time.monotonic() < deadline:
-        extra = [g for g in live_greenlets() if id(g) not in greenlets_before]
-        if not extra:
-            break
-        gevent.sleep(0.01)
-    assert extra == []
+    gnet.once(server, "close", timeout=TIMEOUT)
+    wait_until(
+        lambda: not [g for g in live_greenlets() if id(g) not in greenlets_before],
+        message=lambda: repr([g for g in live_greenlets() if id(g) not in greenlets_before]),
+        interval=0.01,
+    )
     elapsed = time.monotonic() - started
     assert elapsed < 30, f"the fault mix took {elapsed:.1f} s"
 
@@ -649,171 +588,3 @@ def test_fault_mix__server_survives_and_leaks_nothing(
         f"e.g. {[(r.levelname, r.getMessage()) for r in gnet_records.records[:3]]}"
     )
     assert all(r.levelno >= logging.ERROR for r in booms)
-
-
-def real_fds() -> set[int]:
-    """This process's open descriptors, without the one listing /proc/self/fd."""
-    fds = set()
-    for fd in open_fds():
-        try:
-            os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:
-            continue  # the listing's own descriptor, closed by now
-        fds.add(fd)
-    return fds
-
-
-def _describe(fd: int) -> str:
-    try:
-        return os.readlink(f"/proc/self/fd/{fd}")
-    except OSError:
-        return "?"
-
-
-# ==========================================================================
-# Server.shutdown(timeout)
-
-
-def test_shutdown__stops_accepting_ends_every_connection_and_returns_after_close(
-    track: Any,
-) -> None:
-    closes = Closes()
-    server: gnet.Server = track(gnet.create_server())
-    server.on("connection", closes.watch)
-    server.on("connection", lambda conn: conn.pipe(conn))
-    port = listen_local(server)
-    server_closes: list[float] = []
-    server.on("close", lambda: server_closes.append(time.monotonic()))
-    n = 3
-    clients = [track(raw_connect(port)) for _ in range(n)]
-    for i, sock in enumerate(clients):
-        assert echo_ok(sock, b"hi %d\n" % i)
-    assert server.connections == n
-    saw_eof = [Event() for _ in range(n)]
-    proceed = Event()
-
-    def client_main(i: int) -> None:
-        assert recv_until_eof(clients[i]) == b""  # the server's end(): a FIN
-        saw_eof[i].set()
-        proceed.wait(T)
-        clients[i].close()
-
-    workers = [gevent.spawn(client_main, i) for i in range(n)]
-    returned: list[int] = []
-
-    def do_shutdown() -> None:
-        server.shutdown(timeout=T)
-        returned.append(len(server_closes))
-
-    shutting = gevent.spawn(do_shutdown)
-    try:
-        for event in saw_eof:
-            assert event.wait(T), "a client did not see the server end its side"
-        with pytest.raises(ConnectionRefusedError):
-            raw_connect(port).close()
-        assert not shutting.ready(), "shutdown returned while connections were still open"
-        assert server_closes == []
-        proceed.set()
-        shutting.join(T)
-        assert shutting.ready()
-        shutting.get()
-    finally:
-        proceed.set()
-        shutting.kill()
-        gevent.joinall(workers, timeout=T)
-    assert returned == [1], "shutdown returns once the server's 'close' has fired"
-    assert all(w.successful() for w in workers)
-    assert server.listening is False
-    assert server.connections == 0
-    assert all(conn.destroyed for conn in closes.watched)
-    # Each connection's own 'close' comes a loop turn after its destroy (Node
-    # emits it from the handle's close callback), so possibly after the server's.
-    closes.wait_for(lambda: len(closes.calls) == n)
-    assert sorted(had_error for _c, had_error in closes.calls) == [False] * n
-
-
-def test_shutdown__destroys_what_is_left_after_timeout(track: Any) -> None:
-    closes = Closes()
-    server: gnet.Server = track(gnet.create_server())
-    server.on("connection", closes.watch)
-    server.on("connection", lambda conn: conn.pipe(conn))
-    port = listen_local(server)
-    server_closes: list[float] = []
-    server.on("close", lambda: server_closes.append(time.monotonic()))
-    polite = track(raw_connect(port))
-    stubborn = track(raw_connect(port))  # never reads, never closes
-    assert echo_ok(polite, b"polite\n")
-    assert echo_ok(stubborn, b"stubborn\n")
-    polite_conn, stubborn_conn = closes.watched
-    polite_closed_at: list[float] = []
-    polite_conn.on("close", lambda had_error: polite_closed_at.append(time.monotonic()))
-
-    def polite_main() -> None:
-        recv_until_eof(polite)
-        polite.close()
-
-    worker = gevent.spawn(polite_main)
-    started = time.monotonic()
-    server.shutdown(timeout=0.5)
-    elapsed = time.monotonic() - started
-    worker.join(T)
-    assert 0.4 <= elapsed < T, elapsed
-    assert len(server_closes) == 1
-    assert server.connections == 0
-    assert server.listening is False
-    assert polite_conn.destroyed and stubborn_conn.destroyed
-    closes.wait_for(lambda: len(closes.calls) == 2)
-    assert closes.of(polite_conn) == [False]
-    assert len(closes.of(stubborn_conn)) == 1
-    assert polite_closed_at[0] - started < 0.4, "the polite one closed on its own, in time"
-    assert dropped(stubborn)
-    with pytest.raises(ConnectionRefusedError):
-        raw_connect(port).close()
-
-
-def test_shutdown__destroys_a_straight_line_handler_blocked_in_a_read(track: Any) -> None:
-    # A handler blocked in readline() on a client that sends nothing: end()
-    # does not finish it; after the timeout it is destroyed, which wakes the
-    # blocked read, and shutdown returns.
-    closes = Closes()
-    woke: list[BaseException] = []
-    handler_done = Event()
-
-    def handler(conn: gnet.Socket) -> None:
-        closes.watch(conn)
-        try:
-            conn.readline()
-        except Exception as exc:  # noqa: BLE001 - recorded for the test
-            woke.append(exc)
-        finally:
-            handler_done.set()
-
-    server: gnet.Server = track(gnet.create_server(handler))
-    port = listen_local(server)
-    silent = track(raw_connect(port))
-    closes.wait_for(lambda: len(closes.watched) == 1)
-    started = time.monotonic()
-    server.shutdown(timeout=0.3)
-    assert time.monotonic() - started < T
-    assert server.connections == 0
-    closes.wait_for(lambda: len(closes.calls) == 1)
-    assert dropped(silent)
-    assert handler_done.wait(T), "the blocked readline() was never woken"
-    assert len(woke) == 1
-    assert getattr(woke[0], "code", None) == "ERR_SOCKET_CLOSED", woke
-
-
-@pytest.mark.parametrize("timeout", [None, 10.0])
-def test_shutdown__idle_server_returns_at_once(track: Any, timeout: float | None) -> None:
-    server: gnet.Server = track(gnet.create_server())
-    port = listen_local(server)
-    server_closes: list[float] = []
-    server.on("close", lambda: server_closes.append(time.monotonic()))
-    started = time.monotonic()
-    with gevent.Timeout(T, AssertionError("shutdown of an idle server blocked")):
-        server.shutdown(timeout=timeout)
-    assert time.monotonic() - started < 0.5
-    assert len(server_closes) == 1
-    assert server.listening is False
-    with pytest.raises(ConnectionRefusedError):
-        raw_connect(port).close()
