@@ -39,9 +39,11 @@ from .errors import make_error
 __all__ = [
     "LISTEN_FDS_START",
     "ListenFd",
+    "Service",
     "Watchdog",
     "listen_fds",
     "notify",
+    "select_listeners",
     "watchdog_interval",
 ]
 
@@ -143,6 +145,25 @@ def _describe(fd: int, name: str, count: str) -> ListenFd:
         return ListenFd(fd, name, probe.family, probe.type, listening, address)
     finally:
         probe.detach()  # the descriptor stays open, owned by the process
+
+
+def select_listeners(records: list[ListenFd], name: str | None = None) -> list[ListenFd]:
+    """The passed sockets a server called ``name`` serves: those named ``name``
+    if any is, else all of them.
+
+    Each chosen one must be a listening stream socket; anything else (a
+    datagram socket, a FIFO, the connected socket of an ``Accept=yes``
+    unit) raises ``ERR_INVALID_FD_TYPE``.
+    """
+    chosen = [r for r in records if r.name == name] or records
+    for record in chosen:
+        if not record.is_stream_listener:
+            kind = record.type.name if record.type is not None else "not a socket"
+            state = "listening" if record.listening else "not listening"
+            raise make_error(
+                "ERR_INVALID_FD_TYPE", f"fd {record.fd} ({record.name}): {kind}, {state}"
+            )
+    return chosen
 
 
 # ---------------------------------------------------------------------------
@@ -267,6 +288,46 @@ class Watchdog:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+@with_camel_aliases
+class Service:
+    """What a long-running server tells systemd, in order; each step is a no-op outside it.
+
+    :meth:`ready` once listening (``READY=1`` and a ``STATUS=``, then the
+    :class:`Watchdog` starts if the unit asks for one), :meth:`stopping`
+    when a graceful stop begins (``STOPPING=1``, and ``EXTEND_TIMEOUT_USEC``
+    so that systemd waits for the drain instead of killing it at
+    ``TimeoutStopSec=``), :meth:`close` at exit (stops the watchdog).  Also
+    a context manager that closes.  ``python -m gnet`` uses it.
+    """
+
+    __slots__ = ("watchdog",)
+
+    def __init__(self) -> None:
+        self.watchdog = Watchdog()
+
+    def ready(self, status: str | None = None) -> bool:
+        sent = notify(ready=True, status=status)
+        self.watchdog.start()
+        return sent
+
+    def status(self, status: str) -> bool:
+        return notify(status=status)
+
+    def stopping(self, drain_timeout: float | None = None, status: str | None = None) -> bool:
+        """A stop has begun; ``drain_timeout`` seconds (plus one of slack) it may take."""
+        extend = None if drain_timeout is None else int((drain_timeout + 1) * 1e6)
+        return notify(stopping=True, status=status, extend_timeout_usec=extend)
+
+    def close(self) -> None:
+        self.watchdog.stop()
+
+    def __enter__(self) -> Service:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 __all__ += add_module_aliases(globals(), __all__)

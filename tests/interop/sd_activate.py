@@ -52,6 +52,14 @@ class SocketActivate:
                 return False
         return True
 
+    def wait_stderr(self, text: bytes) -> bytes:
+        """Everything on stderr up to ``text`` (fails if the tool ends or stays silent first)."""
+        deadline = time.monotonic() + TIMEOUT
+        while text not in self.stderr:
+            if not self._read_stderr(deadline):
+                raise EOFError(f"stderr ended before {text!r}: {self.stderr!r}")
+        return self.stderr
+
     def _read_stderr(self, deadline: float) -> bool:
         assert self.proc.stderr is not None
         remaining = deadline - time.monotonic()
