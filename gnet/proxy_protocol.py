@@ -29,12 +29,14 @@ protocol; the names follow the spec.
 
 from __future__ import annotations
 
+import dataclasses
+import operator
 import socket
 import struct
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
-from ._aliases import add_module_aliases, with_camel_aliases
+from ._aliases import add_module_aliases, camel_case, with_camel_aliases
 from ._proxy_wire import (
     ADDRESS_BLOCK,
     AUTHORITY_MAX,
@@ -87,6 +89,22 @@ Mode = Literal["v1", "v2", "auto"]
 _MODES = ("v1", "v2", "auto")
 
 
+_D = TypeVar("_D", bound=type)
+
+
+def _camel_fields(cls: _D) -> _D:
+    """Read-only camelCase twins of a dataclass's fields (``sourceAddress``).
+
+    Applied before ``with_camel_aliases``, which would otherwise copy a
+    field's class-level default under the camelCase name.
+    """
+    for item in dataclasses.fields(cls):
+        alias = camel_case(item.name)
+        if alias != item.name:
+            setattr(cls, alias, property(operator.attrgetter(item.name)))
+    return cls
+
+
 @dataclass(frozen=True)
 class NeedMore:
     """The header is incomplete: at least ``at_least`` more bytes are needed."""
@@ -95,6 +113,7 @@ class NeedMore:
 
 
 @with_camel_aliases
+@_camel_fields
 @dataclass(frozen=True)
 class SslInfo:
     """The decoded ``PP2_TYPE_SSL`` TLV: how the client reached the proxy."""
@@ -130,6 +149,7 @@ class SslInfo:
 
 
 @with_camel_aliases
+@_camel_fields
 @dataclass(frozen=True)
 class ProxyHeader:
     """A parsed PROXY protocol header.

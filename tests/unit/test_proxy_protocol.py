@@ -475,9 +475,17 @@ def test_build_rejects_bad_arguments(build: object, code: str) -> None:
 
 def test_camel_case_aliases() -> None:
     assert pp.buildV1 is pp.build_v1 and pp.buildV2 is pp.build_v2  # type: ignore[attr-defined]
-    header = parse(HAPROXY_V2)
-    assert isinstance(header, ProxyHeader)
+    header = parse(
+        build_v2(
+            ("10.0.0.1", 1), ("10.0.0.2", 2), tlvs=[(0x05, b"id"), build_ssl_tlv(1, sig_alg="RSA")]
+        )
+    )
+    assert isinstance(header, ProxyHeader) and header.ssl is not None
     assert header.ipFamily == "IPv4"  # type: ignore[attr-defined]
+    assert header.sourceAddress == "10.0.0.1" and header.destinationPort == 2  # type: ignore[attr-defined]
+    assert header.uniqueId == b"id"  # a field with a default: the instance's value, not the default
+    assert header.ssl.sigAlg == "RSA" and header.ssl.certInConnection is False  # type: ignore[attr-defined]
+    assert ProxyParser.feedEof is ProxyParser.feed_eof  # type: ignore[attr-defined]
 
 
 # ---------------------------------------------------------------------------
