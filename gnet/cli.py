@@ -545,11 +545,11 @@ def cmd_proxy(args: argparse.Namespace) -> int:
         # Checked now: in the connection listener it would fail every client.
         raise CommandError(f"invalid target port {target.port}: expected 1 to 65535")
     proxy = _Proxy(target)
-    # allow_half_open: a client's FIN must reach the target (and back) as a
-    # FIN, not end the whole connection; each socket closes once both
-    # directions are done.
     with _Stopper() as stopper, systemd.Service() as service:
         servers = serve_until_signal(
+            # allow_half_open: a client's FIN must reach the target (and back)
+            # as a FIN, not end the whole connection; each socket closes once
+            # both directions are done.
             lambda: gnet.create_server({"allow_half_open": True}, proxy.on_connection),
             listen_targets("proxy", listen),
             stopper,
