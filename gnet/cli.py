@@ -10,6 +10,11 @@
 Diagnostics go to stderr through :mod:`logging` (``-v`` for debug); what a
 command produces (the listening address, summaries, cat's data) goes to
 stdout.  Errors are one line on stderr and a non-zero exit status.
+
+Under systemd (or ``systemd-socket-activate``) the servers take the
+listening sockets passed to them instead of binding (see
+:func:`listen_targets`), report ``READY=1``/``STOPPING=1`` to
+``NOTIFY_SOCKET`` and feed the watchdog (:class:`gnet.systemd.Service`).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import gevent.event
 import gevent.os
 
 import gnet
+from gnet import systemd
 
 __all__ = ["main"]
 
@@ -170,37 +176,69 @@ class _Stopper:
             self.forced.set()
 
 
-def serve_until_signal(
-    server: gnet.Server,
-    endpoint: Endpoint,
-    stopper: _Stopper,
-    banner: Callable[[str], str],
-) -> None:
-    """Listen on ``endpoint`` and block until a signal; raise the listen error instead.
+Target = Endpoint | systemd.ListenFd  # where one server listens
 
-    Prints ``banner(address)`` on stdout once listening.  Errors after that
-    (accept failures, which gnet retries) are only logged.
+
+def listen_targets(command: str, endpoint: Endpoint | None) -> list[Target]:
+    """The sockets systemd passed, if any (they win over ``endpoint``), else ``endpoint``.
+
+    Of several, those named ``command`` if any is, else all; one server each.
     """
-    listening = False
+    try:
+        inherited = systemd.select_listeners(systemd.listen_fds(), command)
+    except (TypeError, ValueError) as exc:  # an Accept=yes socket, a malformed LISTEN_FDS
+        raise CommandError(describe_error(exc)) from None
+    if inherited:
+        log.debug("serving %d socket(s) passed by systemd instead of %s", len(inherited), endpoint)
+        return list(inherited)
+    if endpoint is None:
+        raise CommandError("LISTEN '-' takes the sockets systemd passes, and there are none")
+    return [endpoint]
+
+
+def serve_until_signal(
+    make_server: Callable[[], gnet.Server],
+    targets: Sequence[Target],
+    stopper: _Stopper,
+    service: systemd.Service,
+    banner: Callable[[str], str],
+) -> list[gnet.Server]:
+    """One server per target; block until a signal; raise a listen error instead.
+
+    Prints ``banner(addresses)`` on stdout once all listen, and tells systemd.
+    Errors after that (accept failures, which gnet retries) are only logged.
+    """
+    servers = [make_server() for _ in targets]
+    waiting = len(servers)
 
     def on_listening() -> None:
-        nonlocal listening
-        listening = True
-        print(banner(format_address(server.address())), flush=True)
+        nonlocal waiting
+        waiting -= 1
+        if waiting == 0:
+            where = ", ".join(format_address(server.address()) for server in servers)
+            print(banner(where), flush=True)
+            service.ready(f"listening on {where}")
 
     def on_error(err: BaseException) -> None:
-        if listening:
+        if waiting == 0:
             log.warning("server error: %s", describe_error(err))
         elif not stopper.outcome.ready():
             stopper.outcome.set_exception(CommandError(describe_error(err)))
 
-    server.on("listening", on_listening)
-    server.on("error", on_error)
+    for server, target in zip(servers, targets, strict=True):
+        server.on("listening", on_listening)
+        server.on("error", on_error)
+        try:
+            server.listen(*(target.listen_args() if isinstance(target, Endpoint) else (target,)))
+        except (TypeError, ValueError, OSError) as exc:  # Node's synchronous throws
+            raise CommandError(describe_error(exc)) from None
     try:
-        server.listen(*endpoint.listen_args())
-    except (TypeError, ValueError, OSError) as exc:  # Node's synchronous throws
-        raise CommandError(describe_error(exc)) from None
-    stopper.outcome.get()
+        stopper.outcome.get()
+    except BaseException:
+        for server in servers:
+            server.close()
+        raise
+    return servers
 
 
 # ---------------------------------------------------------------------------
@@ -231,14 +269,21 @@ def cmd_echo(args: argparse.Namespace) -> int:
         sock.write("hello\r\n")
         sock.pipe(sock)
 
-    server = gnet.create_server(on_connection)
-    with _Stopper() as stopper:
-        serve_until_signal(server, endpoint, stopper, lambda addr: f"listening on {addr}")
+    with _Stopper() as stopper, systemd.Service() as service:
+        servers = serve_until_signal(
+            lambda: gnet.create_server(on_connection),
+            listen_targets("echo", endpoint),
+            stopper,
+            service,
+            lambda addr: f"listening on {addr}",
+        )
+        service.stopping(args.shutdown_timeout, f"closing {len(connections)} connection(s)")
         # A second signal while draining cuts the remaining connections short;
         # shutdown() then returns as soon as the server has emitted 'close'.
         forcer = gevent.spawn(_destroy_on, stopper.forced, connections)
         try:
-            server.shutdown(timeout=args.shutdown_timeout)
+            for stop in [gevent.spawn(s.shutdown, args.shutdown_timeout) for s in servers]:
+                stop.get()
         finally:
             forcer.kill()
     log.info("server closed")
@@ -494,23 +539,28 @@ class _Proxy:
 
 
 def cmd_proxy(args: argparse.Namespace) -> int:
-    listen = parse_endpoint(args.listen)
+    listen = None if args.listen == "-" else parse_endpoint(args.listen)
     target = parse_endpoint(args.target)
     if target.port is not None and not 0 < target.port < 65536:
         # Checked now: in the connection listener it would fail every client.
         raise CommandError(f"invalid target port {target.port}: expected 1 to 65535")
     proxy = _Proxy(target)
-    # allow_half_open: a client's FIN must reach the target (and back) as a
-    # FIN, not end the whole connection; each socket closes once both
-    # directions are done.
-    server = gnet.create_server({"allow_half_open": True}, proxy.on_connection)
-    with _Stopper() as stopper:
-        serve_until_signal(
-            server, listen, stopper, lambda addr: f"listening on {addr}, forwarding to {target}"
+    with _Stopper() as stopper, systemd.Service() as service:
+        servers = serve_until_signal(
+            # allow_half_open: a client's FIN must reach the target (and back)
+            # as a FIN, not end the whole connection; each socket closes once
+            # both directions are done.
+            lambda: gnet.create_server({"allow_half_open": True}, proxy.on_connection),
+            listen_targets("proxy", listen),
+            stopper,
+            service,
+            lambda addr: f"listening on {addr}, forwarding to {target}",
         )
+        service.stopping(args.shutdown_timeout, f"draining {len(proxy.pairs)} connection(s)")
         # Not server.shutdown(): ending the client sides would cut replies in
         # flight from the target.  Stop accepting and let connections finish.
-        server.close()
+        for server in servers:
+            server.close()
         if proxy.pairs:
             log.info("waiting for %d connection(s) to finish", len(proxy.pairs))
             gevent.wait([proxy.drained, stopper.forced], timeout=args.shutdown_timeout, count=1)
@@ -548,6 +598,18 @@ def _shutdown_timeout_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _systemd_epilog(command: str, ignored: str) -> str:
+    return (
+        "Under systemd socket activation (LISTEN_FDS, as systemd or "
+        "systemd-socket-activate set it) the sockets passed in win over "
+        f"{ignored}: those named '{command}' (FileDescriptorName=, --fdname) if "
+        "any is, else all of them, one server each.  With NOTIFY_SOCKET it "
+        "sends READY=1 and a STATUS= naming the addresses once listening, "
+        "STOPPING=1 with EXTEND_TIMEOUT_USEC (the shutdown timeout) at "
+        "SIGINT/SIGTERM, and WATCHDOG=1 at half of WATCHDOG_USEC."
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="gnet",
@@ -569,6 +631,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="The echo server of Node's net docs: greets each client with "
         "'hello\\r\\n', then sends back whatever it receives.  Prints "
         "'listening on ADDRESS' once bound; SIGINT/SIGTERM stop it gracefully.",
+        epilog=_systemd_epilog("echo", "PORT, --path and --host"),
     )
     where = echo.add_mutually_exclusive_group()
     where.add_argument(
@@ -607,6 +670,7 @@ def build_parser() -> argparse.ArgumentParser:
         "ways, with backpressure and half-close.  Each of LISTEN and TARGET is "
         f"host:port, a port (on {DEFAULT_HOST}) or a UNIX socket path.  Prints a "
         "summary line per connection and totals at exit.",
+        epilog=_systemd_epilog("proxy", "LISTEN (write '-' to take only passed sockets)"),
     )
     proxy.add_argument("listen", metavar="LISTEN", help="where to accept connections")
     proxy.add_argument("target", metavar="TARGET", help="where to forward them")

@@ -214,6 +214,8 @@ NODE_ERRORS: dict[str, tuple[type[NodeError], Callable[..., str]]] = {
         lambda what: f"{what}() cannot be used while the socket is flowing "
         "('data' listeners, resume() or pipe() consume the stream)",
     ),
+    # gnet's own, for the PROXY protocol (gnet.proxy_protocol.ProxyProtocolError)
+    "ERR_GNET_PROXY_PROTOCOL": (Error, lambda detail: f"invalid PROXY protocol header: {detail}"),
 }
 
 

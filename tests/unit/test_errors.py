@@ -53,6 +53,7 @@ ARGS: dict[str, tuple[Any, ...]] = {
     "ERR_GNET_CONCURRENT_IO": ("a read",),
     "ERR_GNET_FLOWING": ("recv",),
     "ERR_GNET_UNEXPECTED_KEYWORD": ("connect", "timout"),
+    "ERR_GNET_PROXY_PROTOCOL": ("wrong signature",),
 }
 
 # Node's TypeErrors are TypeErrors, its RangeErrors ValueErrors, the rest gnet.Error.
