@@ -180,7 +180,7 @@ def error_code(error: BaseException | None) -> str | None:
     if error is None:
         return None
     code = getattr(error, "code", None)
-    if isinstance(code, str):
+    if isinstance(code, str) and code:
         return code
     if isinstance(error, OSError) and error.errno is not None:
         return _errno.errorcode.get(error.errno)
@@ -205,7 +205,7 @@ def outcome_of(error: BaseException | None) -> str:
     code = getattr(error, "code", None)
     if isinstance(error, gevent.Timeout) or code in _TIMEOUT_CODES:
         return TIMEOUT
-    if isinstance(error, TimeoutError) and not isinstance(code, str):
+    if isinstance(error, TimeoutError) and not code:
         return TIMEOUT  # a helper's deadline; an ETIMEDOUT from the kernel has a code
     return ERROR
 
