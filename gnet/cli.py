@@ -7,6 +7,10 @@
 * ``gnet proxy LISTEN TARGET``: a TCP/UNIX forwarder with backpressure both
   ways, one summary line per connection and totals at exit.
 
+``echo`` and ``proxy`` take ``--metrics ADDRESS`` to serve Prometheus metrics
+at ``http://ADDRESS/metrics`` (:mod:`gnet.metrics`); ``cat`` draws a progress
+line on stderr when stderr is a terminal (``--quiet``: none).
+
 Diagnostics go to stderr through :mod:`logging` (``-v`` for debug); what a
 command produces (the listening address, summaries, cat's data) goes to
 stdout.  Errors are one line on stderr and a non-zero exit status.
@@ -32,6 +36,8 @@ import gevent.event
 import gevent.os
 
 import gnet
+
+from ._progress import ProgressTicker
 
 __all__ = ["main"]
 
@@ -232,7 +238,7 @@ def cmd_echo(args: argparse.Namespace) -> int:
         sock.pipe(sock)
 
     server = gnet.create_server(on_connection)
-    with _Stopper() as stopper:
+    with _serving_metrics(args.metrics), _Stopper() as stopper:
         serve_until_signal(server, endpoint, stopper, lambda addr: f"listening on {addr}")
         # A second signal while draining cuts the remaining connections short;
         # shutdown() then returns as soon as the server has emitted 'close'.
@@ -371,6 +377,7 @@ def cmd_cat(args: argparse.Namespace) -> int:
     stdin = _Stdin(sys.stdin.fileno() if sys.stdin is not None else 0)
     out_fd = sys.stdout.fileno() if sys.stdout is not None else 1
     sender = gevent.spawn(_pump_stdin, stdin, sock)
+    progress = _progress_line(sock, args.quiet)
     try:
         chunks = iter(sock)
         while True:
@@ -392,6 +399,16 @@ def cmd_cat(args: argparse.Namespace) -> int:
         sender.kill()
         stdin.close()
         _close_gently(sock)
+        if progress is not None:
+            progress.stop()
+
+
+def _progress_line(sock: gnet.Socket, quiet: bool) -> ProgressTicker | None:
+    """The bytes, rate and elapsed time on stderr, when it is a terminal and not ``--quiet``."""
+    stream = sys.stderr
+    if quiet or stream is None or not stream.isatty():
+        return None
+    return ProgressTicker(stream, "gnet cat", lambda: (sock.bytes_written, sock.bytes_read))
 
 
 def _close_gently(sock: gnet.Socket, timeout: float = 2.0) -> None:
@@ -504,7 +521,7 @@ def cmd_proxy(args: argparse.Namespace) -> int:
     # FIN, not end the whole connection; each socket closes once both
     # directions are done.
     server = gnet.create_server({"allow_half_open": True}, proxy.on_connection)
-    with _Stopper() as stopper:
+    with _serving_metrics(args.metrics), _Stopper() as stopper:
         serve_until_signal(
             server, listen, stopper, lambda addr: f"listening on {addr}, forwarding to {target}"
         )
@@ -524,6 +541,45 @@ def cmd_proxy(args: argparse.Namespace) -> int:
             proxy.drained.wait(2.0)
     print(proxy.totals(), flush=True)
     return 0
+
+
+# ---------------------------------------------------------------------------
+# --metrics: Prometheus metrics of the command's server, over HTTP
+
+
+@contextmanager
+def _serving_metrics(spec: str | None) -> Iterator[None]:
+    """With ``--metrics ADDRESS``: count the connections and serve the counts at /metrics."""
+    if spec is None:
+        yield
+        return
+    endpoint = parse_endpoint(spec)
+    try:
+        from .metrics.http import start_metrics_server
+    except ImportError:
+        raise CommandError(
+            "--metrics needs prometheus-client: pip install 'gnet[prometheus]'"
+        ) from None
+    try:  # prometheus-client's default registry: with the process's CPU, memory and GC
+        started = start_metrics_server(*endpoint.listen_args())
+    except (TypeError, ValueError, OSError) as exc:
+        raise CommandError(f"--metrics {spec}: {describe_error(exc)}") from None
+    with started:
+        address = started.address()
+        where = format_address(address)
+        # A UNIX socket has no http:// URL (curl --unix-socket PATH http://localhost/metrics).
+        url = f"{where} (GET /metrics)" if isinstance(address, str) else f"http://{where}/metrics"
+        print(f"metrics on {url}", flush=True)
+        yield
+
+
+def _metrics_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--metrics",
+        metavar="ADDRESS",
+        help="serve Prometheus metrics at http://ADDRESS/metrics (host:port, a port on "
+        f"{DEFAULT_HOST}, or a UNIX socket path); needs prometheus-client",
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -577,6 +633,7 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--path", metavar="PATH", help="listen on this UNIX socket instead")
     echo.add_argument("--host", metavar="HOST", help=f"address to bind (default {DEFAULT_HOST})")
     _shutdown_timeout_option(echo)
+    _metrics_option(echo)
     echo.set_defaults(func=cmd_echo)
 
     cat = commands.add_parser(
@@ -597,6 +654,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="give up connecting after this long (default: no limit)",
     )
+    cat.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress line on stderr (shown on a terminal)",
+    )
     cat.set_defaults(func=cmd_cat)
 
     proxy = commands.add_parser(
@@ -611,6 +674,7 @@ def build_parser() -> argparse.ArgumentParser:
     proxy.add_argument("listen", metavar="LISTEN", help="where to accept connections")
     proxy.add_argument("target", metavar="TARGET", help="where to forward them")
     _shutdown_timeout_option(proxy)
+    _metrics_option(proxy)
     proxy.set_defaults(func=cmd_proxy)
     return parser
 

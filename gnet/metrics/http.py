@@ -17,6 +17,9 @@ alive as HTTP/1.1 does (``Connection: close`` and HTTP/1.0 without
 ``keep-alive`` close after the response) and closed after ``idle_timeout``
 seconds without a request.  Each connection is a straight-line handler in
 its own greenlet.
+
+:func:`start_metrics_server` does both steps above in one blocking call
+(``prometheus_client.start_http_server``'s counterpart, without a thread).
 """
 
 from __future__ import annotations
@@ -29,11 +32,14 @@ from typing import Any
 from prometheus_client import REGISTRY, CollectorRegistry
 from prometheus_client.exposition import choose_encoder, gzip_accepted
 
+from .._aliases import with_camel_aliases
 from ..errors import IncompleteReadError, LimitOverrunError
+from ..events import once
 from ..server import Server, create_server
 from ..socket import Socket
+from .prometheus import PrometheusMetrics
 
-__all__ = ["create_metrics_server", "MAX_HEAD"]
+__all__ = ["create_metrics_server", "start_metrics_server", "MetricsEndpoint", "MAX_HEAD"]
 
 MAX_HEAD = 8192  # bytes of request line and headers
 DEFAULT_IDLE_TIMEOUT = 30.0
@@ -189,3 +195,53 @@ def create_metrics_server(
         server_options,
         _handler(REGISTRY if registry is None else registry, path, idle_timeout),
     )
+
+
+@with_camel_aliases
+class MetricsEndpoint:
+    """What :func:`start_metrics_server` started: ``metrics`` (installed),
+    ``server`` (listening) and its ``address()``; :meth:`close` stops both."""
+
+    def __init__(self, metrics: PrometheusMetrics, server: Server) -> None:
+        self.metrics = metrics
+        self.server = server
+
+    def address(self) -> dict[str, Any] | str | None:
+        return self.server.address()
+
+    def close(self) -> None:
+        """Stop listening, cut open scrapes, and uninstall the metrics."""
+        self.server.shutdown(timeout=0)
+        self.metrics.uninstall()
+
+    def __enter__(self) -> MetricsEndpoint:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def start_metrics_server(
+    *listen_args: Any,
+    registry: CollectorRegistry | None = None,
+    path: str = "/metrics",
+    timeout: float | None = 10.0,
+) -> MetricsEndpoint:
+    """Install :class:`PrometheusMetrics` on ``registry`` and serve it at ``path``.
+
+    ``listen_args`` are ``server.listen()``'s (``9100, "127.0.0.1"``, a
+    UNIX path, an options dict).  Blocks the calling greenlet until the
+    server listens; raises the listen error (``EADDRINUSE``, ...) instead,
+    with the metrics uninstalled again.
+    """
+    metrics = PrometheusMetrics(registry).install()
+    server = create_metrics_server(metrics.registry, path=path)
+    try:
+        server.listen(*listen_args)
+        once(server, "listening", timeout=timeout)
+    except BaseException:
+        if server.listening:
+            server.close()
+        metrics.uninstall()
+        raise
+    return MetricsEndpoint(metrics, server)
