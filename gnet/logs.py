@@ -55,6 +55,7 @@ __all__ = [
     "unhandled_error",
     "accept_failed",
     "connection_dropped",
+    "default_log",
     "connection_logger",
     "server_logger",
 ]
@@ -361,10 +362,12 @@ class ConnectionLog:
             )
 
 
-_default = ConnectionLog()
-handler_failed = _default.handler_failed
-unhandled_error = _default.unhandled_error
-accept_failed = _default.accept_failed
-connection_dropped = _default.connection_dropped
+#: The ConnectionLog gnet writes through; set its ``limiter`` (or ``logger``)
+#: to change the rate or the destination for the whole process.
+default_log = ConnectionLog()
+handler_failed = default_log.handler_failed
+unhandled_error = default_log.unhandled_error
+accept_failed = default_log.accept_failed
+connection_dropped = default_log.connection_dropped
 
 __all__ += add_module_aliases(globals(), __all__)
