@@ -214,7 +214,9 @@ class Tracker(Generic[E]):
 
     def flush_bytes(self, entry: E) -> None:
         """Count the bytes the live connections of ``entry`` moved since the last flush."""
-        for sock, counted in entry.sockets.items():
+        # A snapshot: a scrape may run in another thread (prometheus-client's
+        # own HTTP server without monkey patching) while the hub closes sockets.
+        for sock, counted in list(entry.sockets.items()):
             read, written = sock.bytes_read, sock.bytes_written
             if read != counted[0] or written != counted[1]:
                 self._count_bytes(entry, read - counted[0], written - counted[1])

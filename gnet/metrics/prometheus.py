@@ -444,7 +444,7 @@ class PrometheusMetrics(Tracker[_Server]):
             queued.add_metric(labels, entry.queued(server))
             active.add_metric(labels, entry.active(server))
             total = n_paused = n_blocked = 0
-            for sock in entry.sockets:
+            for sock in list(entry.sockets):
                 total += sock.writable_length
                 if sock.is_paused():
                     n_paused += 1

@@ -17,7 +17,7 @@ import pytest
 
 import gnet
 from gnet import diagnostics
-from support import port_of
+from support import needs_ipv6, port_of
 
 prometheus_client = pytest.importorskip(
     "prometheus_client", reason="prometheus-client not installed"
@@ -372,3 +372,17 @@ def test_closed_server__gauges_go_counters_stay(metrics: PrometheusMetrics, trac
     assert scrape.value("gnet_connections_total", **labels) == 1
     assert scrape.find("gnet_server_listening", **labels) == []
     assert scrape.find("gnet_connections_active", **labels) == []
+
+
+@needs_ipv6
+def test_ipv6_server__bracketed_label(metrics: PrometheusMetrics, track: Any) -> None:
+    server: gnet.Server = track(gnet.create_server(echo))
+    closed = record_closes(server)
+    server.listen(0, "::1")
+    gnet.once(server, "listening", timeout=T)
+    with gnet.open_connection(port_of(server), "::1", timeout=T) as peer:
+        peer.sendall(b"v6", timeout=T)
+        assert peer.recv_exactly(2, timeout=T) == b"v6"
+    wait_until(lambda: len(closed) == 1)
+    labels = {"server": f"[::1]:{port_of(server)}", "transport": "tcp", "tls": "false"}
+    assert Scrape(metrics.registry).value("gnet_bytes_received_total", **labels) == 2
