@@ -192,6 +192,8 @@ def main() -> None:
             log(f'skipped {name}: {why}')
     labels = [f'P={p}' for p in args.pipelines]
     rb_labels = [f'rb P={p}' for p in args.pipelines] if rb else []
+    plan = [(f'P={p}', p) for p in args.pipelines]
+    plan += [(f'rb P={p}', p) for p in args.pipelines] if rb else []
 
     workdir = Path(tempfile.mkdtemp(prefix='gnet-resp-'))
     try:
@@ -209,10 +211,8 @@ def main() -> None:
                     continue
                 try:
                     prime(loadgen, server, loadgen_cpu, ['resp'])
-                    plan = [(label, p, False) for label, p in zip(labels, args.pipelines, strict=True)]
-                    plan += [(label, p, True) for label, p in zip(rb_labels, args.pipelines, strict=True)]
-                    for label, pipeline, with_rb in plan:
-                        if with_rb:
+                    for label, pipeline in plan:
+                        if label in rb_labels:
                             m = measure_redis_benchmark(args, server, pipeline, loadgen_cpu)
                         else:
                             m = run_loadgen(loadgen, load_argv(pipeline, args.connections), server,
@@ -229,7 +229,12 @@ def main() -> None:
         shutil.rmtree(workdir, ignore_errors=True)
 
     transport = 'UNIX socket' if args.unix else 'TCP 127.0.0.1'
-    nagle = 'servers with no_delay' if args.nodelay else 'servers as written (Nagle on, but asyncio)'
+    if args.unix:
+        nagle = 'no Nagle on a UNIX socket'
+    elif args.nodelay:
+        nagle = 'every server with no_delay'
+    else:
+        nagle = 'servers as written (Nagle on, but asyncio turns it off)'
     title = (f'RESP benchmark, {transport}, {nagle}: {args.connections} connections, '
              f'PING/SET/GET 1:1:1, P requests in flight per connection; '
              f'median of {args.rounds} × {args.duration:g} s after {args.warmup:g} s warm-up')
