@@ -31,10 +31,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # gnet from this checkout
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent), str(HERE)]  # gnet from this checkout; the harness
 
 import gevent.socket  # noqa: E402
+from harness import NOISY, busy_ticks  # noqa: E402
 
 BASE = 'gevent_makefile'
 
@@ -81,6 +82,13 @@ READERS: dict[str, Callable[[int, int], tuple[Callable[[], bytes], Callable[[], 
 def batch_bytes(lines: int, size: int, start: int) -> bytes:
     width = size - 1
     return b''.join(b'%0*d\n' % (width, (start + i) % 10**width) for i in range(lines))
+
+
+def other_cores(busy0: int, own0: float, t0: float) -> float:
+    """Cores that other processes kept busy since (busy0, own0, t0)."""
+    hz = os.sysconf('SC_CLK_TCK')
+    own = sum(os.times()[:2]) - own0
+    return max(0.0, (busy_ticks() - busy0) / hz - own) / (time.monotonic() - t0)
 
 
 def measure(name: str, args: argparse.Namespace, listener: socket.socket) -> float:
@@ -134,13 +142,19 @@ def main() -> None:
     listener.bind(('127.0.0.1', 0))
     listener.listen(8)
     rates: dict[str, list[float]] = {name: [] for name in args.readers}
+    noisy: set[str] = set()
     try:
         for rnd in range(args.rounds):
             for name in args.readers:
+                busy0, own0, t0 = busy_ticks(), sum(os.times()[:2]), time.monotonic()
                 rate = measure(name, args, listener)
+                others = other_cores(busy0, own0, t0)
                 rates[name].append(rate)
-                print(f'round {rnd + 1}/{args.rounds} {name}: {rate:,.0f} lines/s',
-                      file=sys.stderr, flush=True)
+                mark = '~' if others > NOISY else ''
+                if mark:
+                    noisy.add(name)
+                print(f'round {rnd + 1}/{args.rounds} {name}: {rate:,.0f} lines/s{mark} '
+                      f'(other processes {others:.2f} cores)', file=sys.stderr, flush=True)
     finally:
         listener.close()
     base = statistics.median(rates[BASE]) if BASE in rates else None
@@ -151,7 +165,9 @@ def main() -> None:
     for name, values in rates.items():
         rate = statistics.median(values)
         ratio = f' {rate / base:.2f} |' if base else ''
-        print(f'| {name} | {rate:,.0f} | {1e6 / rate:.3f} |{ratio}')
+        mark = '~' if name in noisy else ''
+        print(f'| {name} | {rate:,.0f}{mark} | {1e6 / rate:.3f} |{ratio}')
+    print(f'\n~ other processes kept more than {NOISY} cores busy in a round of this reader')
 
 
 if __name__ == '__main__':

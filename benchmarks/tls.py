@@ -162,15 +162,14 @@ def measure_hold(
     return Measurement(raw['kib_per_conn'], '!' if bad else '', raw)
 
 
-def tls_table(run: Run, servers: list[str], labels: list[str]) -> str:
-    """What each load negotiated, and its p50 / p99 latency (µs) where it has one."""
-    head = ['server', *(f'{SHORT[label]} p50 / p99 µs' for label in labels if label != 'hold')]
-    rows = ['| ' + ' | '.join(head) + ' |', '|' + '|'.join(['---', *['---:'] * (len(head) - 1)]) + '|']
+def latency_table(run: Run, servers: list[str], labels: list[str]) -> str:
+    """p50 / p99 latency (µs) of the loads that have one: a round trip, a handshake's connection."""
+    timed = [label for label in labels if label not in ('bulk', 'hold')]
+    head = ['server', *(f'{SHORT[label]} p50 / p99 µs' for label in timed)]
+    rows = ['| ' + ' | '.join(head) + ' |', '|' + '|'.join(['---', *['---:'] * len(timed)]) + '|']
     for server in [s for s in servers if s in run.results]:
         cells = [server]
-        for label in labels:
-            if label == 'hold':
-                continue
+        for label in timed:
             p50, p99 = (run.median_raw(server, label, k) for k in ('p50_us', 'p99_us'))
             cells.append('n/a' if p50 is None or p99 is None else f'{p50:,.0f} / {p99:,.0f}')
         rows.append('| ' + ' | '.join(cells) + ' |')
@@ -285,8 +284,9 @@ def main() -> None:
         print()
         print(cpu_table(run, args.servers, rated, [HEADINGS[label] for label in rated], BASELINES,
                         SHORT))
-        print()
-        print(tls_table(run, args.servers, labels))
+        if any(label not in ('bulk', 'hold') for label in labels):
+            print()
+            print(latency_table(run, args.servers, labels))
     print(f'\nKiB per idle conn: lower is better, so its ratio is the base\'s ÷ the server\'s.'
           f'\n{MARKS_NOTE}')
     save('tls', title, vars(args), run)
