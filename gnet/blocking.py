@@ -8,6 +8,12 @@ socket's one stream with the events: bytes a helper read ahead but did not
 return stay in the read buffer and are delivered first once the socket
 flows.
 
+Reading:
+
+* When what a helper asks for is already buffered, it costs about what a
+  buffered file's method costs: one call into the read buffer's head (an
+  in-memory file: find, slice, move an offset), no guard, no deadline, no
+  switch.  Everything below is paid only when it has to wait.
 * Called in the socket's own greenlet (the usual connection handler), a
   helper reads the transport itself and keeps the socket's events moving
   while it waits (:meth:`gnet.actor.Actor._wait` runs queued tasks), so it
@@ -19,12 +25,20 @@ flows.
   ``ERR_GNET_CONCURRENT_IO``; a helper called while the socket flows gets
   ``ERR_GNET_FLOWING``; ``destroy()`` wakes a blocked helper with the
   socket's error or ``ERR_SOCKET_CLOSED``.  Timeouts (seconds) raise
-  ``TimeoutError`` and lose nothing.
+  ``TimeoutError`` and lose nothing; a ``gevent.Timeout`` of the caller's
+  own passes through every helper untouched, so ``with
+  gevent.Timeout(seconds):`` bounds a whole exchange.
+* ``recv_exactly(n)`` never makes the buffer hold more than ``n`` units or
+  the socket's readable high-water mark, whichever is larger (Node's bound
+  on what a socket reads ahead): what follows stays in the kernel, under
+  TCP's flow control, however large a length the peer announces next.
 """
 
 from __future__ import annotations
 
 import io
+import math
+import operator
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +59,30 @@ __all__ = ["Blocking", "make_file"]
 
 _CONNECTING, _OPEN, _DESTROYED = Phase.CONNECTING, Phase.OPEN, Phase.DESTROYED
 _R_OPEN = ReadSide.OPEN
+_NUMBER = (int, float)  # the timeouts the fast paths accept without a closer look
+
+
+def _size(value: Any, name: str) -> int:
+    """A count of units: an integer >= 0, else Node's error for it."""
+    try:
+        n = operator.index(value)
+    except TypeError:
+        raise make_error("ERR_INVALID_ARG_TYPE", name, "of type int", value) from None
+    if n < 0:
+        raise make_error("ERR_OUT_OF_RANGE", name, ">= 0", value)
+    return n
+
+
+def _timeout(value: Any) -> float | None:
+    """A helper's ``timeout=``: seconds >= 0 or None (infinity is None), else Node's error."""
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes, bytearray, bool)) or not hasattr(value, "__float__"):
+        raise make_error("ERR_INVALID_ARG_TYPE", "timeout", "of type number or None", value)
+    seconds = float(value)
+    if not seconds >= 0:  # negative, or NaN (as socket.settimeout(nan) refuses it)
+        raise make_error("ERR_OUT_OF_RANGE", "timeout", "a number >= 0 or None", value)
+    return None if seconds == math.inf else seconds
 
 
 @with_camel_aliases
@@ -70,6 +108,7 @@ class Blocking:
         _actor: Any
         _reader: Any
         _sender: Any
+        _waker: Any
         _errored: BaseException | None
 
         def _in_actor(self) -> bool: ...
@@ -78,7 +117,6 @@ class Blocking:
         def _park(self, watcher: Any = None, timer: Any = None) -> None: ...
         def _wait(self, watcher: Any = None, deadline: float | None = None) -> None: ...
         def _do_connect(self) -> None: ...
-        def _read_once(self) -> bool | None: ...
         def _read_chunk(self, view: memoryview) -> bytes | None: ...
         def _check_end(self) -> None: ...
         def write(self, data: Any, encoding: Any = None, callback: Any = None) -> bool: ...
@@ -97,17 +135,44 @@ class Blocking:
         if self._reader is not None:
             raise make_error("ERR_GNET_CONCURRENT_IO", "a read")
         self._reader = getcurrent()
+        self._rbuf.disarm()  # no fast path may take from under this reader
 
     def _end_read(self) -> None:
         """After a read helper: release the guard, maybe ``'end'``, maybe read ahead."""
         self._reader = None
+        if not self._flowing:
+            self._rbuf.arm()
         self._check_end()
         if self._read_side is _R_OPEN and self._rbuf.length < self._rhwm and not self._in_actor():
             self._wake()
 
-    def _wait_for_data(self, need: int, deadline: float | None) -> None:
+    def _buffer_emptied(self) -> None:
+        """A fast path took the last buffered unit: drop the head, maybe ``'end'``."""
+        self._rbuf.clear()
+        self._check_end()
+
+    def _fill(self, most: int | None) -> bool | None:
+        """One read from the transport into the buffer, of at most ``most`` bytes
+        (None: what one read takes).  True if it made progress, None when the
+        transport had nothing."""
+        view = recv_view()
+        if most is not None and most < len(view):
+            view = view[:most]
+        raw = self._read_chunk(view)
+        if not raw:
+            return None if raw is None else True
+        chunk = raw if self._decoder is None else self._decoder(raw)
+        if chunk:
+            self._rbuf.push(chunk)
+            if self._waker is not None:
+                self._waker.set()
+        return True
+
+    def _wait_for_data(self, need: int, deadline: float | None, exact: bool = False) -> None:
         """Block the calling greenlet until ``need`` units are buffered, the end of
-        the stream, or close (raised as the socket's error)."""
+        the stream, or close (raised as the socket's error).  ``exact``: read no
+        more than that, or than the high-water mark if it is larger (Node's
+        bound on what a socket buffers)."""
         buf = self._rbuf
         in_actor = self._in_actor()
         while buf.length < need and self._read_side <= _R_OPEN:  # IDLE reads too: a helper asks
@@ -117,7 +182,10 @@ class Blocking:
             if in_actor and self._tasks:
                 self._run_tasks()  # keep the socket's own events moving
             elif phase is _OPEN:
-                if self._drained or self._read_once() is None:
+                if (
+                    self._drained
+                    or self._fill(max(need, self._rhwm) - buf.length if exact else None) is None
+                ):
                     self._wait(self._transport.read_watcher(), deadline)  # type: ignore[union-attr]
                     self._drained = False  # readable now, or woken for another reason
             elif in_actor and phase is _CONNECTING:
@@ -135,9 +203,39 @@ class Blocking:
         return make_error("ERR_SOCKET_CLOSED")
 
     # -- reading -------------------------------------------------------------
+    #
+    # Each helper starts with its fast path: what it asks for is in the read
+    # buffer's head, and it takes it with the buffer's readline or read (see
+    # ReadBuffer), then keeps the length.  No guard is needed: while the
+    # socket flows or another greenlet is in a read, the buffer is disarmed
+    # and those return nothing, which sends the caller down the general path
+    # (where the guard raises).  Arguments are looked at closely only there.
 
     def recv(self, max_bytes: int = 65536, *, timeout: float | None = None) -> bytes | str:
-        """Block until data is available; return at most ``max_bytes`` (b'' at end of stream)."""
+        """Block until data is available; return at most ``max_bytes`` (b'' at end of stream).
+
+        ``recv(0)`` returns b'' at once and leaves the stream alone (as
+        ``socket.recv(0)`` does).
+        """
+        buf = self._rbuf
+        if (
+            buf.length
+            and type(max_bytes) is int
+            and max_bytes > 0
+            and (timeout is None or (type(timeout) in _NUMBER and timeout >= 0))
+        ):
+            data = buf.read(max_bytes)
+            if data:
+                left = buf.length - len(data)
+                buf.length = left
+                if not left:
+                    self._buffer_emptied()
+                return data
+        return self._recv(_size(max_bytes, "max_bytes"), _timeout(timeout))
+
+    def _recv(self, max_bytes: int, timeout: float | None) -> bytes | str:
+        if not max_bytes:
+            return self._rbuf.empty
         if (
             timeout is None
             and self._phase is _OPEN
@@ -159,7 +257,7 @@ class Blocking:
                 self._wait_for_data(1, deadline_after(timeout))
             if not buf:
                 self._check_end()
-                return "" if self._decoder is not None else b""
+                return buf.empty
             return buf.take(max_bytes)
         finally:
             self._end_read()
@@ -183,14 +281,38 @@ class Blocking:
             self._reader = None
 
     def recv_exactly(self, n: int, *, timeout: float | None = None) -> bytes | str:
-        """Exactly ``n`` units; ``IncompleteReadError`` (with ``.partial``) at end of stream."""
+        """Exactly ``n`` units; ``IncompleteReadError`` (with ``.partial``) at end of stream.
+
+        When it has to wait, it reads no more than the units still missing, or
+        up to the readable high-water mark if that is larger: what follows
+        stays in the kernel.
+        """
+        buf = self._rbuf
+        try:
+            if 0 < n <= buf.length and (
+                timeout is None or (type(timeout) in _NUMBER and timeout >= 0)
+            ):
+                data = buf.read(n)
+                if len(data) == n:
+                    left = buf.length - n
+                    buf.length = left
+                    if not left:
+                        self._buffer_emptied()
+                    return data
+                buf.unread(len(data))  # the head ends first: the general path joins
+        except TypeError:  # not an integer: the general path says so, with a code
+            pass
+        return self._recv_exactly(_size(n, "n"), _timeout(timeout))
+
+    def _recv_exactly(self, n: int, timeout: float | None) -> bytes | str:
         self._begin_read("recv_exactly")
         try:
-            self._wait_for_data(n, deadline_after(timeout))
-            if self._rbuf.length < n:
-                partial = self._rbuf.take()
-                raise IncompleteReadError(partial, n)
-            return self._rbuf.take(n)
+            buf = self._rbuf
+            if buf.length < n:
+                self._wait_for_data(n, deadline_after(timeout), exact=True)
+                if buf.length < n:
+                    raise IncompleteReadError(buf.take(), n)
+            return buf.take(n)
         finally:
             self._end_read()
 
@@ -206,19 +328,74 @@ class Blocking:
         ``LimitOverrunError`` if it is not within ``limit`` units (the data
         stays buffered); ``IncompleteReadError`` at end of stream.
         """
+        return self._recv_until(
+            self._separator(separator), _size(limit, "limit"), _timeout(timeout), "recv_until"
+        )
+
+    def readline(self, *, limit: int = 65536, timeout: float | None = None) -> bytes | str:
+        """Like a file's ``readline``: a line with its ``\\n``, the rest at end, then empty."""
+        buf = self._rbuf
+        line = buf.readline()
+        if line:
+            n = len(line)
+            try:
+                if n <= limit and (timeout is None or (type(timeout) in _NUMBER and timeout >= 0)):
+                    left = buf.length - n
+                    buf.length = left
+                    if not left:
+                        self._buffer_emptied()
+                    return line
+            except TypeError:  # not a number: the general path says so, with a code
+                pass
+            buf.unread(n)
+        return self._readline(limit, timeout)
+
+    def _readline(self, limit: Any, timeout: Any) -> bytes | str:
+        try:
+            return self._recv_until(
+                "\n" if self._decoder is not None else b"\n",
+                _size(limit, "limit"),
+                _timeout(timeout),
+                "readline",
+            )
+        except IncompleteReadError as exc:
+            return exc.partial
+
+    def _separator(self, separator: Any) -> bytes | str:
+        """``separator`` in the buffer's type (text after set_encoding), never empty."""
+        if isinstance(separator, (bytearray, memoryview)):
+            separator = bytes(separator)
         if self._decoder is not None and isinstance(separator, bytes):
             separator = separator.decode(self._encoding or "utf8")
         elif self._decoder is None and isinstance(separator, str):
             separator = separator.encode()
-        self._begin_read("recv_until")
+        if not isinstance(separator, (bytes, str)):
+            raise make_error("ERR_INVALID_ARG_TYPE", "separator", "of type bytes or str", separator)
+        if not separator:
+            raise make_error("ERR_OUT_OF_RANGE", "separator.length", ">= 1", 0)
+        return separator
+
+    def _recv_until(
+        self, sep: bytes | str, limit: int, timeout: float | None, what: str
+    ) -> bytes | str:
+        buf = self._rbuf
+        if buf.length and buf.armed:
+            end = buf.find(sep, limit)
+            if 0 < end <= limit:
+                out = buf.take(end)
+                if not buf.length:
+                    self._check_end()
+                return out
+        self._begin_read(what)
         try:
             deadline = deadline_after(timeout)
-            buf = self._rbuf
             while True:
-                end = buf.find(separator, limit)
+                end = buf.find(sep, limit)
                 if end >= 0:
                     if end > limit:
-                        raise LimitOverrunError("separator found, but chunk is longer than limit", end)
+                        raise LimitOverrunError(
+                            "separator found, but chunk is longer than limit", end
+                        )
                     return buf.take(end)
                 if buf.length > limit:
                     raise LimitOverrunError("separator not found within limit", buf.length)
@@ -227,13 +404,6 @@ class Blocking:
                 self._wait_for_data(buf.length + 1, deadline)
         finally:
             self._end_read()
-
-    def readline(self, *, limit: int = 65536, timeout: float | None = None) -> bytes | str:
-        """Like a file's ``readline``: a line with its ``\\n``, the rest at end, then empty."""
-        try:
-            return self.recv_until("\n" if self._decoder else b"\n", limit=limit, timeout=timeout)
-        except IncompleteReadError as exc:
-            return exc.partial
 
     def __iter__(self) -> Iterator[bytes | str]:
         """Chunks until end of stream."""
@@ -249,17 +419,22 @@ class Blocking:
         transport = self._transport
         return bool(self._wq.entries) or (transport is not None and transport.pending > 0)
 
-    def sendall(self, data: bytes | bytearray | memoryview | str, *, timeout: float | None = None) -> None:
+    def sendall(
+        self, data: bytes | bytearray | memoryview | str, *, timeout: float | None = None
+    ) -> None:
         """Write ``data`` and block until it is handed to the kernel; raise the socket's error."""
         if self._sender is not None:
             raise make_error("ERR_GNET_CONCURRENT_IO", "sendall")
         if self._phase >= _DESTROYED:
             raise self._closed_error()
+        seconds = None if timeout is None else _timeout(timeout)
         self.write(data)
-        if not self._unsent() and self._phase < _DESTROYED:
-            return
+        if not self._unsent():
+            if self._phase < _DESTROYED:
+                return
+            raise self._closed_error()
         self._sender = getcurrent()
-        deadline = deadline_after(timeout)
+        deadline = deadline_after(seconds)
         try:
             while self._unsent() and self._phase < _DESTROYED:
                 if self._phase is _CONNECTING and self._in_actor() and not self._tasks:

@@ -144,6 +144,7 @@ class Readable:
     def resume(self) -> Socket:
         """Start (or restart) ``'data'``; with no ``'data'`` listener the data is discarded."""
         self._flowing = True
+        self._rbuf.disarm()  # the blocking helpers' fast paths stop (gnet.blocking)
         self._start_reading()
         if self._phase < _DESTROYED:
             self._check_end()  # the FIN may have come while paused, with nothing buffered

@@ -664,15 +664,22 @@ def open_connection(*args: Any, timeout: float | None = None, **kwargs: Any) -> 
     sock.once("connect", on_connect)
     sock.once("error", result.set_exception)
     sock.once("close", on_close)
+    # Our own Timeout, told apart from the caller's: a gevent.Timeout the
+    # caller set around this call must reach the caller (gevent's rule).
+    own = gevent.Timeout(timeout)
+    own.start()  # with None, a Timeout that never fires
     try:
-        result.get(timeout=timeout)
-    except gevent.Timeout:
+        result.get()
+    except gevent.Timeout as exc:
         sock.destroy()
+        if exc is not own:
+            raise
         raise TimeoutError(f"connect timed out after {timeout} s") from None
     except BaseException:
         sock.destroy()
         raise
     finally:
+        own.close()
         # The socket returned is the caller's: no 'error' listener of ours
         # may swallow its later errors.
         sock.remove_listener("connect", on_connect)
