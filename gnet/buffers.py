@@ -86,11 +86,11 @@ class ReadBuffer:
 
     def __init__(self) -> None:
         self.length = 0
-        self.readline: Callable[[int], Chunk] = _no_line
+        self.readline: Callable[..., Chunk] = _no_line
         self.read: Callable[[int], Chunk] = _no_read
         self.armed = True  # readline and read work (see disarm())
         self.empty: Chunk = b""  # what an empty take() returns
-        self._line: Callable[[int], Chunk] = _no_line  # what readline is when armed
+        self._line: Callable[..., Chunk] = _no_line  # what readline is when armed
         self._head: Chunk | None = None  # the chunk being read, through _file
         self._file: Any = None
         # The chunks behind the head; made on first use (an empty deque is
@@ -214,7 +214,7 @@ class ReadBuffer:
 
     def popleft(self) -> Chunk:
         """The oldest chunk (what is left of it), whole; the buffer must not be empty."""
-        chunk = self._file.read()
+        chunk: Chunk = self._file.read()
         while not chunk:
             self._next_head()
             chunk = self._file.read()
@@ -226,17 +226,18 @@ class ReadBuffer:
     def take(self, n: int | None = None) -> Chunk:
         """Up to ``n`` units (all of it when ``n`` is None), joined; ``take(0)`` is empty."""
         length = self.length
+        file: Any = self._file
         if n is None or n >= length:
             if not length:
                 return self.empty
-            out = self._file.read()
+            rest: Chunk = file.read()
             if self._chunks:
-                out = _join([out, *self._chunks])
+                rest = _join([rest, *self._chunks])
             self.clear()
-            return out
+            return rest
         if n <= 0:
             return self.empty
-        out = self._file.read(n)
+        out: Chunk = file.read(n)
         need = n - len(out)
         if need:
             parts = [out]
