@@ -32,6 +32,12 @@ Reading:
   the socket's readable high-water mark, whichever is larger (Node's bound
   on what a socket reads ahead): what follows stays in the kernel, under
   TCP's flow control, however large a length the peer announces next.
+
+Writing: a reply written while the handler still has buffered input to
+work through (a pipelined batch) is held and leaves with the batch's other
+replies in one send; see :mod:`gnet.writable` ("Coalescing") for exactly
+when held bytes leave.  ``sendall`` returns once its bytes are handed to
+the kernel, or once they are held for such a batch.
 """
 
 from __future__ import annotations
@@ -119,6 +125,7 @@ class Blocking:
         def _do_connect(self) -> None: ...
         def _read_chunk(self, view: memoryview) -> bytes | None: ...
         def _check_end(self) -> None: ...
+        def _release_hold(self) -> None: ...
         def write(self, data: Any, encoding: Any = None, callback: Any = None) -> bool: ...
         def end(self, data: Any = None, encoding: Any = None, callback: Any = None) -> Socket: ...
         def destroy(self, error: BaseException | None = None) -> Socket: ...
@@ -422,14 +429,20 @@ class Blocking:
     def sendall(
         self, data: bytes | bytearray | memoryview | str, *, timeout: float | None = None
     ) -> None:
-        """Write ``data`` and block until it is handed to the kernel; raise the socket's error."""
+        """Write ``data`` and block until it is handed to the kernel; raise the socket's error.
+
+        Written while the handler still has buffered input to work through
+        (a pipelined batch), the bytes are held instead and ``sendall``
+        returns at once: they leave with the batch's other replies, in one
+        send, when the batch ends (see README, "When writes leave").
+        """
         if self._sender is not None:
             raise make_error("ERR_GNET_CONCURRENT_IO", "sendall")
         if self._phase >= _DESTROYED:
             raise self._closed_error()
         seconds = None if timeout is None else _timeout(timeout)
         self.write(data)
-        if not self._unsent():
+        if self._wq.held or not self._unsent():
             if self._phase < _DESTROYED:
                 return
             raise self._closed_error()
@@ -457,6 +470,12 @@ class Blocking:
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
         if exc is None:
+            if self._wq.held:
+                # Replies still held for a batch go out now; if that fails, the
+                # handler hears of it here, as a sendall() would have told it.
+                self._release_hold()
+                if self._phase >= _DESTROYED:
+                    raise self._closed_error()
             self.end()
         else:
             self.destroy(exc if isinstance(exc, Exception) else None)

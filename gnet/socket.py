@@ -398,6 +398,8 @@ class Socket(Blocking, Readable, Writable, Actor):
         """
         if self._phase >= _DESTROYED:
             return self
+        if self._wq.held:
+            self._send_held()  # replies held for a batch go to the kernel first (gnet.writable)
         was = self._phase
         self._phase = PHASE["destroy"][was]
         emit_error = error is not None and self._errored is None
