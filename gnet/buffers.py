@@ -19,16 +19,18 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from io import BytesIO, StringIO
+from itertools import islice
 from typing import Any
 
-__all__ = ["ReadBuffer", "WriteQueue", "Entry", "Chunk"]
+__all__ = ["ReadBuffer", "WriteQueue", "Chunk"]
 
 Chunk = bytes | str
 
 
-def _no_line(size: int | None = -1) -> bytes:
-    """``ReadBuffer.readline`` when the head holds no whole line (or there is no head)."""
-    return b""
+# ``ReadBuffer.readline`` when the head holds no whole line (or there is no
+# head): a C callable returning b'', as a Python function would cost a frame
+# on every miss (one per request, for a server answering one at a time).
+_no_line: Callable[[], bytes] = b"".strip
 
 
 def _no_read(n: int | None = -1) -> bytes:
@@ -86,11 +88,11 @@ class ReadBuffer:
 
     def __init__(self) -> None:
         self.length = 0
-        self.readline: Callable[..., Chunk] = _no_line
+        self.readline: Callable[[], Chunk] = _no_line
         self.read: Callable[[int], Chunk] = _no_read
         self.armed = True  # readline and read work (see disarm())
         self.empty: Chunk = b""  # what an empty take() returns
-        self._line: Callable[..., Chunk] = _no_line  # what readline is when armed
+        self._line: Callable[[], Chunk] = _no_line  # what readline is when armed
         self._head: Chunk | None = None  # the chunk being read, through _file
         self._file: Any = None
         # The chunks behind the head; made on first use (an empty deque is
@@ -123,13 +125,21 @@ class ReadBuffer:
 
     def _set_head(self, chunk: Chunk) -> None:
         self._head = chunk
-        self._file = file = BytesIO(chunk) if isinstance(chunk, bytes) else StringIO(chunk)
-        self._line = self._first_line
+        file: Any
+        if isinstance(chunk, bytes):
+            self._file = file = BytesIO(chunk)
+            whole = chunk[-1:] == b"\n"
+        else:
+            self._file = file = StringIO(chunk)
+            whole = chunk[-1:] == "\n"
+        # A chunk that ends a line (a request read whole, usually) is all whole
+        # lines already; any other is cut at its first readline().
+        self._line = file.readline if whole else self._first_line
         if self.armed:
-            self.readline = self._first_line
+            self.readline = self._line
             self.read = file.read
 
-    def _first_line(self, size: int | None = -1) -> Chunk:
+    def _first_line(self) -> Chunk:
         """``readline`` on a new head: keep only whole lines in the head, then read one."""
         head, file = self._head, self._file
         assert head is not None
@@ -147,7 +157,7 @@ class ReadBuffer:
             self._scan = None  # chunk positions moved
             file = self._file
         self._line = self.readline = file.readline
-        return file.readline(size)  # type: ignore[no-any-return]
+        return file.readline()  # type: ignore[no-any-return]
 
     def _next_head(self) -> None:
         """The head is used up: the next chunk becomes the head."""
@@ -184,8 +194,8 @@ class ReadBuffer:
             chunk = _as_chunk(chunk)
         if not chunk:
             return
-        if not self.length:
-            self.clear()
+        if not self.length:  # the usual case: a helper read into an empty buffer
+            self._chunks = self._scan = None
             self._set_head(chunk)
         else:
             chunks = self._chunks
@@ -322,42 +332,38 @@ class ReadBuffer:
         return _join(parts)
 
 
-class Entry:
-    """One ``write()``: the part of its data not yet taken, and its callback."""
-
-    __slots__ = ("data", "callback")
-
-    def __init__(self, data: Any, callback: Callable[..., Any] | None) -> None:
-        self.data = data
-        self.callback = callback
-
-
 class WriteQueue:
     """Written, not yet sent: chunks in order, each with its callback.
 
-    ``length`` is Node's ``writableLength`` (the bytes still queued);
-    ``need_drain`` says a ``write()`` returned False and ``'drain'`` is owed
-    once the queue empties; ``corked`` counts ``cork()`` calls not yet undone;
-    ``held`` says the queued chunks are a batch of replies held back on
-    purpose (no send was tried; see :mod:`gnet.writable`, "Coalescing").
+    ``entries`` holds the chunks (a partly sent one keeps only its unsent
+    tail), ``callbacks`` each chunk's callback or None; both are made on the
+    first push and dropped once empty (most writes are taken by the kernel at
+    once, and an idle socket keeps no queue).  ``length`` is Node's
+    ``writableLength`` (the bytes still queued); ``need_drain`` says a
+    ``write()`` returned False and ``'drain'`` is owed once the queue empties;
+    ``corked`` counts ``cork()`` calls not yet undone; ``held`` says the
+    queued chunks are a batch of replies held back on purpose (no send was
+    tried; see :mod:`gnet.writable`, "Coalescing").
     """
 
-    __slots__ = ("entries", "length", "corked", "need_drain", "held")
+    __slots__ = ("entries", "callbacks", "length", "corked", "need_drain", "held")
 
     def __init__(self) -> None:
-        # The queued writes, oldest first; made on the first push (most
-        # writes are taken by the kernel at once).  A plain attribute, not
-        # __bool__: write() tests it on every call.
-        self.entries: deque[Entry] | None = None
+        # A plain attribute, not __bool__: write() tests it on every call.
+        self.entries: deque[Any] | None = None
+        self.callbacks: deque[Callable[..., Any] | None] | None = None
         self.length = 0
         self.corked = 0
         self.need_drain = False
         self.held = False
 
     def push(self, data: Any, callback: Callable[..., Any] | None) -> None:
-        if self.entries is None:
-            self.entries = deque()
-        self.entries.append(Entry(data, callback))
+        entries = self.entries
+        if entries is None:
+            self.entries = entries = deque()
+            self.callbacks = deque()
+        entries.append(data)
+        self.callbacks.append(callback)  # type: ignore[union-attr]
         self.length += len(data)
 
     def buffers(self, limit: int = 512) -> list[Any]:
@@ -365,33 +371,37 @@ class WriteQueue:
         entries = self.entries
         if not entries:
             return []
-        if len(entries) == 1:
-            return [entries[0].data]
-        return [entry.data for _, entry in zip(range(limit), entries, strict=False)]
+        if len(entries) <= limit:
+            return list(entries)
+        return list(islice(entries, limit))
 
     def consume(self, sent: int) -> list[Callable[..., Any]]:
         """Drop ``sent`` bytes from the front; return the callbacks of the writes now
         wholly sent, in order (a partly sent chunk keeps its unsent tail as a view)."""
         self.length -= sent
         done: list[Callable[..., Any]] = []
-        entries = self.entries
+        entries, callbacks = self.entries, self.callbacks
+        if entries is None or callbacks is None:
+            return done
         while entries:
-            entry = entries[0]
-            size = len(entry.data)
+            size = len(entries[0])
             if sent < size:
                 if sent:
-                    entry.data = memoryview(entry.data)[sent:]
-                break
+                    entries[0] = memoryview(entries[0])[sent:]
+                return done
             entries.popleft()  # wholly sent; an empty write() goes with what precedes it
+            callback = callbacks.popleft()
             sent -= size
-            if entry.callback is not None:
-                done.append(entry.callback)
+            if callback is not None:
+                done.append(callback)
+        self.entries = self.callbacks = None
         return done
 
     def clear(self) -> list[Callable[..., Any]]:
         """Empty the queue (the socket is going away); return the pending callbacks."""
-        entries, self.entries = self.entries, None
+        callbacks = self.callbacks
+        self.entries = self.callbacks = None
         self.length = 0
-        if not entries:
+        if not callbacks:
             return []
-        return [entry.callback for entry in entries if entry.callback is not None]
+        return [callback for callback in callbacks if callback is not None]

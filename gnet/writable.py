@@ -148,7 +148,7 @@ class Writable:
         (then ``'drain'`` follows the flush).  ``callback(err)`` runs, in
         order, once the data is handed to the kernel.
         """
-        if callable(encoding):
+        if encoding is not None and callable(encoding):  # None first: no call in the usual case
             encoding, callback = None, encoding
         if callback is not None:
             callback = node_callback(callback)
@@ -157,13 +157,14 @@ class Writable:
         # The common case first, in as few steps as possible: open, nothing
         # queued, the transport takes it all.
         if self._phase is _OPEN and self._write_side is _W_OPEN and not wq.entries and not wq.corked:
-            self._bytes_written += len(chunk)
+            size = len(chunk)
+            self._bytes_written += size
             if self._idle is not None:
                 self._idle.touch()
-            if self._rbuf.length and len(chunk) < self._whwm:
+            transport: Any = self._transport
+            if self._rbuf.length and size < self._whwm and not transport.pending:
                 self._hold(chunk, callback)  # input still buffered: a batch is under way
                 return True
-            transport: Any = self._transport
             try:
                 sent = transport.send(chunk)
             except BlockingIOError:
@@ -172,7 +173,7 @@ class Writable:
                 wq.push(chunk, callback)
                 self.destroy(io_error(exc, "write"))
                 return False
-            if sent == len(chunk):
+            if sent == size:
                 if callback is not None:
                     self._defer(callback, None)
                 if not transport.pending:
@@ -189,8 +190,10 @@ class Writable:
             if self._idle is not None:
                 self._idle.touch()
             wq.push(chunk, callback)
-            if wq.held and not (self._rbuf.length and wq.length < self._whwm):
-                self._release_hold()  # the batch is done, or big enough
+            if wq.held:
+                if self._rbuf.length and wq.length < self._whwm:
+                    return True  # still holding (all that is queued is held, below the mark)
+                self._release_hold()  # the batch is answered, or big enough
         if self.writable_length >= self._whwm:
             wq.need_drain = True
             return False
@@ -238,7 +241,7 @@ class Writable:
             try:
                 if entries:
                     if len(entries) == 1:
-                        sent = transport.send(entries[0].data)
+                        sent = transport.send(entries[0])
                     else:
                         sent = transport.sendmsg(wq.buffers(_SENDMSG_MAX))
                 elif transport.pending and not transport.flush():
@@ -305,7 +308,7 @@ class Writable:
         try:
             while wq.entries:
                 if len(wq.entries) == 1:
-                    sent = transport.send(wq.entries[0].data)
+                    sent = transport.send(wq.entries[0])
                 else:
                     sent = transport.sendmsg(wq.buffers(_SENDMSG_MAX))
                 for callback in wq.consume(sent):
