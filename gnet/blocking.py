@@ -51,8 +51,8 @@ from typing import TYPE_CHECKING, Any
 from greenlet import getcurrent
 
 from ._aliases import with_camel_aliases
-from .actor import deadline_after
-from .errors import IncompleteReadError, LimitOverrunError, NodeError, make_error
+from .actor import deadline_after, switch_to_hub
+from .errors import IncompleteReadError, LimitOverrunError, NodeError, io_error, make_error
 from .state import Phase, ReadSide
 from .transport import recv_view
 
@@ -64,7 +64,7 @@ if TYPE_CHECKING:
 __all__ = ["Blocking", "make_file"]
 
 _CONNECTING, _OPEN, _DESTROYED = Phase.CONNECTING, Phase.OPEN, Phase.DESTROYED
-_R_OPEN = ReadSide.OPEN
+_R_OPEN, _R_EOF = ReadSide.OPEN, ReadSide.EOF
 _NUMBER = (int, float)  # the timeouts the fast paths accept without a closer look
 
 
@@ -115,7 +115,11 @@ class Blocking:
         _reader: Any
         _sender: Any
         _waker: Any
+        _hub: Any
+        _parked: bool
         _errored: BaseException | None
+        _idle: Any
+        bytes_read: int
 
         def _in_actor(self) -> bool: ...
         def _run_tasks(self) -> None: ...
@@ -125,6 +129,7 @@ class Blocking:
         def _do_connect(self) -> None: ...
         def _read_chunk(self, view: memoryview) -> bytes | None: ...
         def _check_end(self) -> None: ...
+        def _on_eof(self) -> None: ...
         def _release_hold(self) -> None: ...
         def write(self, data: Any, encoding: Any = None, callback: Any = None) -> bool: ...
         def end(self, data: Any = None, encoding: Any = None, callback: Any = None) -> Socket: ...
@@ -153,10 +158,62 @@ class Blocking:
         if self._read_side is _R_OPEN and self._rbuf.length < self._rhwm and not self._in_actor():
             self._wake()
 
-    def _buffer_emptied(self) -> None:
-        """A fast path took the last buffered unit: drop the head, maybe ``'end'``."""
-        self._rbuf.clear()
-        self._check_end()
+    def _pull(self, most: int | None) -> bool:
+        """The wait of a handler that found the buffer empty, without the general
+        path's machinery: in the socket's own greenlet, with nothing unusual
+        going on, wait for the transport if the last read drained it, then read
+        one chunk (of at most ``most`` bytes) into the buffer.  False when it
+        could not; the general path then takes over, with the state as it is."""
+        current = getcurrent()
+        if (
+            self._actor is not current
+            or self._tasks
+            or self._flowing
+            or self._reader is not None
+            or self._phase is not _OPEN
+            or self._read_side is not _R_OPEN
+        ):
+            return False
+        self._reader = current  # a helper of another greenlet meanwhile: ERR_GNET_CONCURRENT_IO
+        try:
+            if self._drained:
+                # Actor._park inlined (a server answering one request at a
+                # time waits here once per request).
+                watcher = self._transport.read_watcher()  # type: ignore[union-attr]
+                self._parked = True
+                watcher.start(current.switch)
+                try:
+                    switch_to_hub(self._hub)
+                finally:
+                    self._parked = False
+                    watcher.stop()
+                self._drained = False
+                if self._tasks or self._phase is not _OPEN or self._flowing:
+                    return False
+            view = recv_view()
+            if most is not None and most < len(view):
+                view = view[:most]
+            # Readable._read_chunk inlined, as in Readable._pump.
+            try:
+                n = self._transport.recv_into(view)  # type: ignore[union-attr]
+            except (BlockingIOError, InterruptedError):
+                self._drained = True
+                return False
+            except OSError as exc:
+                self.destroy(io_error(exc, "read"))
+                return False
+            if not n:
+                self._on_eof()
+                return False
+            self._drained = n < len(view)
+            self.bytes_read += n
+            if self._idle is not None:
+                self._idle.touch()
+            raw = view[:n].tobytes()
+            self._rbuf.push(raw if self._decoder is None else self._decoder(raw))
+            return True
+        finally:
+            self._reader = None
 
     def _fill(self, most: int | None) -> bool | None:
         """One read from the transport into the buffer, of at most ``most`` bytes
@@ -225,38 +282,36 @@ class Blocking:
         ``socket.recv(0)`` does).
         """
         buf = self._rbuf
-        if (
-            buf.length
-            and type(max_bytes) is int
-            and max_bytes > 0
-            and (timeout is None or (type(timeout) in _NUMBER and timeout >= 0))
-        ):
-            data = buf.read(max_bytes)
-            if data:
-                left = buf.length - len(data)
-                buf.length = left
-                if not left:
-                    self._buffer_emptied()
-                return data
+        if type(max_bytes) is int and max_bytes > 0:
+            if buf.length:
+                if timeout is None or (type(timeout) in _NUMBER and timeout >= 0):
+                    data = buf.read(max_bytes)
+                    if data:
+                        left = buf.length - len(data)
+                        buf.length = left
+                        if not left:
+                            buf.clear()  # drop the head (it may be a large chunk)
+                            if self._read_side is _R_EOF:
+                                self._check_end()
+                        return data
+            elif (
+                timeout is None
+                and self._phase is _OPEN
+                and self._read_side is _R_OPEN
+                and not self._flowing
+                and self._reader is None
+                and self._decoder is None
+                and not self._tasks
+                and self._actor is getcurrent()
+            ):
+                chunk = self._recv_direct(max_bytes)
+                if chunk is not None:
+                    return chunk
         return self._recv(_size(max_bytes, "max_bytes"), _timeout(timeout))
 
     def _recv(self, max_bytes: int, timeout: float | None) -> bytes | str:
         if not max_bytes:
             return self._rbuf.empty
-        if (
-            timeout is None
-            and self._phase is _OPEN
-            and self._read_side is _R_OPEN
-            and not self._rbuf.length
-            and not self._flowing
-            and self._reader is None
-            and self._decoder is None
-            and not self._tasks
-            and self._actor is getcurrent()
-        ):
-            chunk = self._recv_direct(max_bytes)
-            if chunk is not None:
-                return chunk
         self._begin_read("recv")
         try:
             buf = self._rbuf
@@ -304,7 +359,9 @@ class Blocking:
                     left = buf.length - n
                     buf.length = left
                     if not left:
-                        self._buffer_emptied()
+                        buf.clear()  # drop the head (it may be a large chunk)
+                        if self._read_side is _R_EOF:
+                            self._check_end()
                     return data
                 buf.unread(len(data))  # the head ends first: the general path joins
         except TypeError:  # not an integer: the general path says so, with a code
@@ -312,9 +369,20 @@ class Blocking:
         return self._recv_exactly(_size(n, "n"), _timeout(timeout))
 
     def _recv_exactly(self, n: int, timeout: float | None) -> bytes | str:
+        buf = self._rbuf
+        if n and timeout is None and not buf.length and self._pull(max(n, self._rhwm)):
+            data = buf.read(n)
+            if len(data) == n:
+                left = buf.length - n
+                buf.length = left
+                if not left:
+                    buf.clear()  # drop the head (it may be a large chunk)
+                    if self._read_side is _R_EOF:
+                        self._check_end()
+                return data
+            buf.unread(len(data))
         self._begin_read("recv_exactly")
         try:
-            buf = self._rbuf
             if buf.length < n:
                 self._wait_for_data(n, deadline_after(timeout), exact=True)
                 if buf.length < n:
@@ -350,7 +418,9 @@ class Blocking:
                     left = buf.length - n
                     buf.length = left
                     if not left:
-                        self._buffer_emptied()
+                        buf.clear()  # drop the head (it may be a large chunk)
+                        if self._read_side is _R_EOF:
+                            self._check_end()
                     return line
             except TypeError:  # not a number: the general path says so, with a code
                 pass
@@ -358,6 +428,25 @@ class Blocking:
         return self._readline(limit, timeout)
 
     def _readline(self, limit: Any, timeout: Any) -> bytes | str:
+        buf = self._rbuf
+        if (
+            timeout is None
+            and type(limit) is int
+            and limit >= 0
+            and not buf.length
+            and self._pull(None)
+        ):
+            line = buf.readline()
+            n = len(line)
+            if 0 < n <= limit:
+                left = buf.length - n
+                buf.length = left
+                if not left:
+                    buf.clear()  # drop the head (it may be a large chunk)
+                    if self._read_side is _R_EOF:
+                        self._check_end()
+                return line
+            buf.unread(n)
         try:
             return self._recv_until(
                 "\n" if self._decoder is not None else b"\n",
@@ -442,7 +531,9 @@ class Blocking:
             raise self._closed_error()
         seconds = None if timeout is None else _timeout(timeout)
         self.write(data)
-        if self._wq.held or not self._unsent():
+        wq = self._wq
+        transport = self._transport
+        if wq.held or not (wq.entries or (transport is not None and transport.pending)):
             if self._phase < _DESTROYED:
                 return
             raise self._closed_error()
