@@ -403,6 +403,20 @@ class Blocking:
         ``LimitOverrunError`` if it is not within ``limit`` units (the data
         stays buffered); ``IncompleteReadError`` at end of stream.
         """
+        buf = self._rbuf
+        if (
+            buf.length
+            and type(separator) is type(buf.empty)  # bytes, or str after set_encoding
+            and separator
+            and type(limit) is int
+            and limit >= 0
+            and (timeout is None or (type(timeout) in _NUMBER and timeout >= 0))
+        ):
+            out = buf.take_through(separator, limit)
+            if out is not None:
+                if not buf.length and self._read_side is _R_EOF:
+                    self._check_end()
+                return out
         return self._recv_until(
             self._separator(separator), _size(limit, "limit"), _timeout(timeout), "recv_until"
         )

@@ -260,6 +260,25 @@ class ReadBuffer:
         self.length = length - n
         return out
 
+    def take_through(self, sep: Chunk, limit: int) -> Chunk | None:
+        """Up to and including the first ``sep``, if the head holds it within
+        ``limit`` units; else None (and nothing searched is remembered: use
+        :meth:`find`).  ``recv_until``'s fast path; None while disarmed."""
+        file = self._file
+        if file is None or not self.armed or self._scan is not None:
+            return None  # nothing, or a search under way that find() must resume
+        pos = file.tell()
+        k = len(sep)
+        idx = self._head.find(sep, pos, pos + limit + k)  # type: ignore[arg-type, union-attr]
+        n = idx + k - pos
+        if idx < 0 or n > limit:
+            return None
+        out: Chunk = file.read(n)
+        self.length -= n
+        if not self.length:
+            self.clear()
+        return out
+
     def find(self, sep: Chunk, limit: int | None = None) -> int:
         """Index just past the first ``sep``, or -1; searches only new data.
 

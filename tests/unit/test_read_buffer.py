@@ -268,6 +268,7 @@ def _operations(alphabet: st.SearchStrategy[Any]) -> st.SearchStrategy[list[tupl
         st.tuples(st.just("push"), alphabet),
         st.tuples(st.just("unshift"), alphabet),
         st.tuples(st.just("readline"), st.booleans()),
+        st.tuples(st.just("take_through"), st.integers(0, 40)),
         st.tuples(st.just("read"), st.integers(1, 40), st.booleans()),
     )
     return st.lists(op, max_size=30)
@@ -297,6 +298,15 @@ def _check(chunks: list[Any], sep: Any, ops: list[tuple[Any, ...]], empty: Any) 
             chunk = buf.popleft()
             assert chunk and model.startswith(chunk)
             model = model[len(chunk) :]
+        elif name == "take_through":
+            # recv_until's fast path: the first separator if the head has it
+            # within the limit, else None and nothing taken.
+            (limit,) = args
+            got = buf.take_through(sep, limit)
+            if got is not None:
+                index = model.find(sep)
+                assert index >= 0 and got == model[: index + len(sep)] and len(got) <= limit
+                model = model[len(got) :]
         elif name in ("readline", "read"):
             # The fast paths: the caller keeps length, or gives the units back.
             *size, keep = args
