@@ -22,7 +22,7 @@ import errno as _errno
 import os
 import socket as _socket
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 __all__ = [
     "NodeError",
@@ -441,3 +441,413 @@ def aggregate_error(errors: Sequence[BaseException]) -> AggregateError:
     err.errors = list(errors)
     err.code = getattr(first, "code", "")  # type: ignore[attr-defined]
     return err
+
+
+# ==========================================================================
+# TLS (gnet.tls).  Everything TLS-specific lives in this block: the error
+# classes, the table entries, OpenSSL's verify codes, and the one
+# translation of Python's ``ssl`` exceptions.  ``ssl`` is imported lazily
+# here too: importing it before ``gevent.monkey.patch_all()`` warns, and
+# ``import gnet`` must not do that.
+
+__all__ += [
+    "TLSError",
+    "TLSCertificateError",
+    "TLSHandshakeTimeoutError",
+    "X509_VERIFY_CODES",
+    "from_ssl_error",
+    "verify_error",
+    "altname_error",
+    "tls_disconnect_error",
+    "tls_error",
+]
+
+_ssl_backed: dict[type[BaseException], type[BaseException]] = {}
+
+
+class TLSError(Error):
+    """A TLS failure with Node's ``code`` (``ERR_SSL_*``, ``ERR_OSSL_*``).
+
+    Every instance is also an :class:`ssl.SSLError` (the class is combined
+    with it on first use, so importing gnet does not import ``ssl``).
+    ``reason`` and ``library`` are Node's (OpenSSL's texts: ``'wrong
+    version number'``, ``'SSL routines'``), not Python's mnemonics.
+    """
+
+    _ssl_base = "SSLError"
+    reason: str | None = None
+    library: str | None = None
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> TLSError:
+        concrete = _ssl_backed.get(cls)
+        if concrete is None:
+            import ssl
+
+            base = getattr(ssl, cls._ssl_base)
+            concrete = type(cls.__name__, (cls, base), {"__module__": cls.__module__})
+            _ssl_backed[cls] = concrete
+        # ssl.SSLError's __new__ is OSError's; one argument, so it sets no
+        # errno/strerror from the (message, code) pair.
+        self = OSError.__new__(concrete, args[0] if args else "")
+        return cast(TLSError, self)
+
+
+class TLSCertificateError(TLSError):
+    """A certificate the peer presented was rejected (Node's X509 codes such as
+    ``CERT_HAS_EXPIRED``, or ``ERR_TLS_CERT_ALTNAME_INVALID``).
+
+    Also an :class:`ssl.SSLCertVerificationError`; ``verify_code`` and
+    ``verify_message`` are OpenSSL's number and text where there is one.
+    ``ERR_TLS_CERT_ALTNAME_INVALID`` has Node's ``reason``, ``host`` and
+    ``cert``.
+    """
+
+    _ssl_base = "SSLCertVerificationError"
+    verify_code: int | None = None
+    verify_message: str | None = None
+    host: str | None = None
+    cert: Any = None
+
+
+class TLSHandshakeTimeoutError(Error, TimeoutError):
+    """Node's ``ERR_TLS_HANDSHAKE_TIMEOUT``; also a :class:`TimeoutError`."""
+
+    code = "ERR_TLS_HANDSHAKE_TIMEOUT"
+
+
+def _json(value: Any) -> str:
+    """Node's ``%j``: JSON for strings and numbers."""
+    import json
+
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _ossl_line(packed: int, library: str, reason: str) -> str:
+    return f"error:{packed:08X}:{library}::{reason}"
+
+
+NODE_ERRORS.update(
+    {
+        "ERR_TLS_CERT_ALTNAME_INVALID": (
+            TLSCertificateError,
+            lambda reason, host=None, cert=None: (
+                f"Hostname/IP does not match certificate's altnames: {reason}"
+            ),
+        ),
+        "ERR_TLS_CERT_ALTNAME_FORMAT": (
+            NodeValueError,
+            _fixed("Invalid subject alternative name string"),
+        ),
+        "ERR_TLS_HANDSHAKE_TIMEOUT": (TLSHandshakeTimeoutError, _fixed("TLS handshake timeout")),
+        "ERR_TLS_INVALID_PROTOCOL_VERSION": (
+            NodeTypeError,
+            lambda version, which: f"{_json(version)} is not a valid {which} TLS protocol version",
+        ),
+        "ERR_TLS_PROTOCOL_VERSION_CONFLICT": (
+            NodeTypeError,
+            lambda version, method: (
+                f"TLS protocol version {_json(version)} conflicts with "
+                f"secureProtocol {_json(method)}"
+            ),
+        ),
+        "ERR_TLS_INVALID_CONTEXT": (NodeTypeError, lambda name: f"{name} must be a SecureContext"),
+        "ERR_TLS_INVALID_STATE": (
+            Error,
+            _fixed("TLS socket connection must be securely established"),
+        ),
+        "ERR_TLS_REQUIRED_SERVER_NAME": (
+            Error,
+            _fixed('"servername" is required parameter for Server.addContext'),
+        ),
+        "ERR_TLS_SNI_FROM_SERVER": (Error, _fixed("Cannot issue SNI from a TLS server-side socket")),
+        "ERR_TLS_DH_PARAM_SIZE": (Error, lambda size: f"DH parameter size {size} is less than 2048"),
+        "ERR_CRYPTO_OPERATION_FAILED": (Error, lambda what: what),
+        # OpenSSL failures that gnet detects itself (Python's ssl carries on
+        # or reports them too vaguely): Node's code, reason, library and the
+        # OpenSSL 3 error line Node shows.
+        "ERR_SSL_NO_APPLICATION_PROTOCOL": (
+            TLSError,
+            _fixed(_ossl_line(0x0A0000EB, "SSL routines", "no application protocol")),
+        ),
+        "ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL": (
+            TLSError,
+            _fixed(_ossl_line(0x0A000460, "SSL routines", "tlsv1 alert no application protocol")),
+        ),
+        "ERR_SSL_WRONG_VERSION_NUMBER": (
+            TLSError,
+            _fixed(_ossl_line(0x0A00010B, "SSL routines", "wrong version number")),
+        ),
+        "ERR_SSL_NO_CIPHER_MATCH": (
+            TLSError,
+            _fixed(_ossl_line(0x0A0000B9, "SSL routines", "no cipher match")),
+        ),
+        "ERR_OSSL_PEM_NO_START_LINE": (
+            TLSError,
+            _fixed(_ossl_line(0x0480006C, "PEM routines", "no start line")),
+        ),
+        "ERR_OSSL_PEM_BAD_END_LINE": (
+            TLSError,
+            _fixed(_ossl_line(0x04800066, "PEM routines", "bad end line")),
+        ),
+        "ERR_OSSL_BAD_DECRYPT": (
+            TLSError,
+            _fixed(_ossl_line(0x1C800064, "Provider routines", "bad decrypt")),
+        ),
+        "ERR_OSSL_UNSUPPORTED": (
+            TLSError,
+            _fixed(_ossl_line(0x1E08010C, "DECODER routines", "unsupported")),
+        ),
+        "ERR_TLS_INVALID_PROTOCOL_METHOD": (NodeTypeError, lambda message: message),
+        # Node's loadPKCS12 errors have no code; these are OpenSSL's names.
+        "ERR_OSSL_PKCS12_MAC_VERIFY_FAILURE": (TLSError, _fixed("mac verify failure")),
+        "ERR_OSSL_ASN1_NOT_ENOUGH_DATA": (TLSError, _fixed("not enough data")),
+        "ERR_OSSL_PEM_BAD_BASE64_DECODE": (
+            TLSError,
+            _fixed(_ossl_line(0x04800064, "PEM routines", "bad base64 decode")),
+        ),
+        "ERR_OSSL_ASN1_WRONG_TAG": (
+            TLSError,
+            _fixed(_ossl_line(0x068000A8, "asn1 encoding routines", "wrong tag")),
+        ),
+        # gnet's own: a Node feature Python's ssl module cannot provide.
+        "ERR_GNET_TLS_UNSUPPORTED": (
+            Error,
+            lambda what: f"{what} is not supported by Python's ssl module",
+        ),
+        "ERR_GNET_TLS_NEEDS_CRYPTOGRAPHY": (
+            Error,
+            lambda what: f"{what} needs the 'cryptography' package (pip install 'gnet[tls]')",
+        ),
+    }
+)
+
+# The reason and library texts of the gnet-detected OpenSSL codes above.
+_TLS_REASONS: dict[str, tuple[str, str]] = {
+    "ERR_SSL_NO_APPLICATION_PROTOCOL": ("no application protocol", "SSL routines"),
+    "ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL": (
+        "tlsv1 alert no application protocol",
+        "SSL routines",
+    ),
+    "ERR_SSL_WRONG_VERSION_NUMBER": ("wrong version number", "SSL routines"),
+    "ERR_SSL_NO_CIPHER_MATCH": ("no cipher match", "SSL routines"),
+    "ERR_OSSL_PEM_NO_START_LINE": ("no start line", "PEM routines"),
+    "ERR_OSSL_PEM_BAD_END_LINE": ("bad end line", "PEM routines"),
+    "ERR_OSSL_BAD_DECRYPT": ("bad decrypt", "Provider routines"),
+    "ERR_OSSL_UNSUPPORTED": ("unsupported", "DECODER routines"),
+    "ERR_OSSL_PKCS12_MAC_VERIFY_FAILURE": ("mac verify failure", "PKCS12 routines"),
+    "ERR_OSSL_ASN1_NOT_ENOUGH_DATA": ("not enough data", "asn1 encoding routines"),
+    "ERR_OSSL_PEM_BAD_BASE64_DECODE": ("bad base64 decode", "PEM routines"),
+    "ERR_OSSL_ASN1_WRONG_TAG": ("wrong tag", "asn1 encoding routines"),
+}
+
+# OpenSSL's X509_V_ERR_* numbers -> (Node's code, OpenSSL's text).  Node
+# names the codes below (src/crypto/crypto_common.cc, X509ErrorCode) and
+# calls every other one UNSPECIFIED; the texts are X509_verify_cert_error_string's.
+X509_VERIFY_CODES: dict[int, tuple[str, str]] = {
+    2: ("UNABLE_TO_GET_ISSUER_CERT", "unable to get issuer certificate"),
+    3: ("UNABLE_TO_GET_CRL", "unable to get certificate CRL"),
+    4: ("UNABLE_TO_DECRYPT_CERT_SIGNATURE", "unable to decrypt certificate's signature"),
+    5: ("UNABLE_TO_DECRYPT_CRL_SIGNATURE", "unable to decrypt CRL's signature"),
+    6: ("UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY", "unable to decode issuer public key"),
+    7: ("CERT_SIGNATURE_FAILURE", "certificate signature failure"),
+    8: ("CRL_SIGNATURE_FAILURE", "CRL signature failure"),
+    9: ("CERT_NOT_YET_VALID", "certificate is not yet valid"),
+    10: ("CERT_HAS_EXPIRED", "certificate has expired"),
+    11: ("CRL_NOT_YET_VALID", "CRL is not yet valid"),
+    12: ("CRL_HAS_EXPIRED", "CRL has expired"),
+    13: ("ERROR_IN_CERT_NOT_BEFORE_FIELD", "format error in certificate's notBefore field"),
+    14: ("ERROR_IN_CERT_NOT_AFTER_FIELD", "format error in certificate's notAfter field"),
+    15: ("ERROR_IN_CRL_LAST_UPDATE_FIELD", "format error in CRL's lastUpdate field"),
+    16: ("ERROR_IN_CRL_NEXT_UPDATE_FIELD", "format error in CRL's nextUpdate field"),
+    17: ("OUT_OF_MEM", "out of memory"),
+    18: ("DEPTH_ZERO_SELF_SIGNED_CERT", "self-signed certificate"),
+    19: ("SELF_SIGNED_CERT_IN_CHAIN", "self-signed certificate in certificate chain"),
+    20: ("UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "unable to get local issuer certificate"),
+    21: ("UNABLE_TO_VERIFY_LEAF_SIGNATURE", "unable to verify the first certificate"),
+    22: ("CERT_CHAIN_TOO_LONG", "certificate chain too long"),
+    23: ("CERT_REVOKED", "certificate revoked"),
+    25: ("PATH_LENGTH_EXCEEDED", "path length constraint exceeded"),
+    26: ("INVALID_PURPOSE", "unsuitable certificate purpose"),
+    27: ("CERT_UNTRUSTED", "certificate not trusted"),
+    28: ("CERT_REJECTED", "certificate rejected"),
+    62: ("HOSTNAME_MISMATCH", "hostname mismatch"),
+    79: ("INVALID_CA", "invalid CA certificate"),
+}
+_X509_BY_CODE = {code: (num, text) for num, (code, text) in X509_VERIFY_CODES.items()}
+
+
+def verify_error(code: int | str, message: str | None = None) -> TLSCertificateError:
+    """The error for a failed certificate verification, as Node reports it.
+
+    ``code`` is OpenSSL's ``X509_V_ERR_*`` number (what
+    ``ssl.SSLCertVerificationError.verify_code`` holds) or Node's name
+    (``'CERT_HAS_EXPIRED'``); numbers Node does not name become
+    ``UNSPECIFIED``.  ``message`` overrides OpenSSL's text (for a code
+    gnet found without OpenSSL).
+    """
+    if isinstance(code, int):
+        name, text = X509_VERIFY_CODES.get(code, ("UNSPECIFIED", message or ""))
+        number: int | None = code
+    else:
+        name = code
+        number, text = _X509_BY_CODE.get(code, (None, ""))
+    text = message or text or "unspecified certificate verification error"
+    err = TLSCertificateError(text, name)
+    err.verify_code = number
+    err.verify_message = text
+    return err
+
+
+def altname_error(reason: str, host: str, cert: Any) -> TLSCertificateError:
+    """Node's ``ERR_TLS_CERT_ALTNAME_INVALID`` with its ``reason``, ``host`` and ``cert``."""
+    err = make_error("ERR_TLS_CERT_ALTNAME_INVALID", reason, host, cert)
+    assert isinstance(err, TLSCertificateError)
+    err.reason = reason
+    err.host = host
+    err.cert = cert
+    err.verify_message = str(err)
+    return err
+
+
+def tls_disconnect_error(server_side: bool) -> NodeSystemError:
+    """The peer closed or reset the connection before the TLS handshake ended.
+
+    Node's ECONNRESET: the server's ``'tlsClientError'`` says ``socket hang
+    up``; the client's error says the socket disconnected before the secure
+    connection was established.
+    """
+    message = (
+        "socket hang up"
+        if server_side
+        else "Client network socket disconnected before secure TLS connection was established"
+    )
+    return system_error("ECONNRESET", None, message=message)
+
+
+# OpenSSL's library texts (ERR_lib_error_string), by Python's mnemonic.
+_OSSL_LIBRARIES = {
+    "SYS": (2, "system library"),
+    "BN": (3, "bignum routines"),
+    "RSA": (4, "rsa routines"),
+    "DH": (5, "Diffie-Hellman routines"),
+    "EVP": (6, "digital envelope routines"),
+    "BUF": (7, "memory buffer routines"),
+    "OBJ": (8, "object identifier routines"),
+    "PEM": (9, "PEM routines"),
+    "DSA": (10, "dsa routines"),
+    "X509": (11, "x509 certificate routines"),
+    "ASN1": (13, "asn1 encoding routines"),
+    "CONF": (14, "configuration file routines"),
+    "CRYPTO": (15, "common libcrypto routines"),
+    "EC": (16, "elliptic curve routines"),
+    "SSL": (20, "SSL routines"),
+    "BIO": (32, "BIO routines"),
+    "PKCS7": (33, "PKCS7 routines"),
+    "X509V3": (34, "X509 V3 routines"),
+    "PKCS12": (35, "PKCS12 routines"),
+    "RAND": (36, "random number generator"),
+    "PROV": (57, "Provider routines"),
+    "OSSL_ENCODER": (59, "ENCODER routines"),
+    "OSSL_DECODER": (60, "DECODER routines"),
+}
+# Node's ERR_OSSL_<LIB>_ prefixes (src/crypto/crypto_util.cc): other
+# libraries (PROV, OSSL_DECODER, ...) give ERR_OSSL_<REASON>, and SSL gives
+# ERR_SSL_<REASON>.
+_NODE_OSSL_LIBS = frozenset(
+    "SYS BN RSA DH EVP BUF OBJ PEM DSA X509 ASN1 CONF CRYPTO EC SSL BIO PKCS7 X509V3 "
+    "PKCS12 RAND DSO ENGINE OCSP UI COMP ECDSA ECDH OSSL_STORE FIPS CMS TS HMAC CT "
+    "ASYNC KDF SM2 USER".split()
+)
+
+
+def _ssl_reason_text(exc: BaseException) -> str | None:
+    """OpenSSL's reason text from Python's message ``[LIB: MNEMONIC] text (_ssl.c:N)``."""
+    message = str(exc)
+    start = message.find("] ")
+    if start < 0:
+        return None
+    text = message[start + 2 :]
+    end = text.rfind(" (_ssl.c:")
+    return text[:end] if end >= 0 else text
+
+
+def _packed_code(library: str | None, mnemonic: str | None) -> int | None:
+    if library is None or mnemonic is None:
+        return None
+    import _ssl
+
+    lib = _OSSL_LIBRARIES.get(library, (None, ""))[0]
+    for (lib_num, reason_num), name in _ssl.err_codes_to_names.items():
+        if lib_num == lib and name == mnemonic:
+            return int((lib_num << 23) | reason_num)
+    return None
+
+
+def from_ssl_error(
+    exc: BaseException, *, server_side: bool = False, context: bool = False
+) -> BaseException:
+    """Translate an exception from Python's ``ssl`` into Node's shape.
+
+    * A rejected certificate (:class:`ssl.SSLCertVerificationError`) becomes
+      a :class:`TLSCertificateError` with Node's X509 code
+      (``CERT_HAS_EXPIRED``, ``DEPTH_ZERO_SELF_SIGNED_CERT``, ...).
+    * The peer vanishing mid-handshake (``SSLEOFError``,
+      ``SSLZeroReturnError``) becomes ECONNRESET as
+      :func:`tls_disconnect_error` (``server_side`` picks Node's message);
+      an ``SSLSyscallError`` or plain ``OSError`` goes through
+      :func:`from_oserror`.
+    * Any other :class:`ssl.SSLError` becomes a :class:`TLSError` whose code
+      Node would give: ``ERR_SSL_<REASON>`` for a TLS socket's errors
+      (``ERR_SSL_WRONG_VERSION_NUMBER``), and with ``context=True`` (an
+      error while building a context) ``ERR_OSSL_<LIB>_<REASON>`` or
+      ``ERR_SSL_<REASON>`` as Node's createSecureContext does.
+
+    A Node-shaped error passes through unchanged; anything else is returned
+    as it is.
+    """
+    import ssl
+
+    if isinstance(exc, (NodeError, NodeSystemError)):
+        return exc
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        number = exc.verify_code if isinstance(exc.verify_code, int) else 0
+        return verify_error(number, exc.verify_message or None)
+    if isinstance(exc, (ssl.SSLEOFError, ssl.SSLZeroReturnError)):
+        return tls_disconnect_error(server_side)
+    if isinstance(exc, ssl.SSLSyscallError):
+        return from_oserror(exc, "read")
+    if not isinstance(exc, ssl.SSLError):
+        return from_oserror(exc, "read") if isinstance(exc, OSError) else exc
+    library = getattr(exc, "library", None)
+    mnemonic = getattr(exc, "reason", None)
+    reason = _ssl_reason_text(exc) if mnemonic is not None else None
+    if reason is None:
+        reason = mnemonic.lower().replace("_", " ") if mnemonic else str(exc)
+    node_reason = reason.upper().replace(" ", "_")
+    if not context or library == "SSL":
+        code = f"ERR_SSL_{node_reason}"
+    elif library in _NODE_OSSL_LIBS:
+        code = f"ERR_OSSL_{library}_{node_reason}"
+    else:
+        code = f"ERR_OSSL_{node_reason}"
+    lib_text = _OSSL_LIBRARIES.get(library or "", (None, library))[1]
+    packed = _packed_code(library, mnemonic)
+    message = _ossl_line(packed, lib_text or "", reason) if packed is not None else str(exc)
+    err = TLSError(message, code)
+    err.reason = reason
+    err.library = lib_text
+    err.errno = exc.errno  # type: ignore[attr-defined]
+    return err
+
+
+def tls_error(code: str) -> TLSError:
+    """A gnet-detected OpenSSL failure (``ERR_SSL_NO_APPLICATION_PROTOCOL``,
+    ``ERR_OSSL_BAD_DECRYPT``, ...) with Node's ``reason`` and ``library``."""
+    err = make_error(code)
+    assert isinstance(err, TLSError)
+    err.reason, err.library = _TLS_REASONS[code]
+    return err
+
