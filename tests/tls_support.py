@@ -27,12 +27,26 @@ from __future__ import annotations
 
 import datetime
 import functools
+import socket
+import ssl
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 import trustme
 
-__all__ = ["Certs", "Pair", "tls_certs", "write_certs", "SERVER_NAMES"]
+__all__ = [
+    "IDENTITY_CASES",
+    "SERVER_NAMES",
+    "BioEnd",
+    "BioSocket",
+    "Certs",
+    "Pair",
+    "custom_chain",
+    "handshake_in_memory",
+    "odd_certificate",
+    "tls_certs",
+    "write_certs",
+]
 
 SERVER_NAMES = ("localhost", "127.0.0.1", "::1")
 
@@ -126,3 +140,546 @@ def write_certs(directory: Path) -> dict[str, Path]:
         key_path.chmod(0o600)
         paths[field.name] = cert_path
     return paths
+
+
+# Node's checkServerIdentity, case by case: (host, certificate object).  The
+# unit test holds Node's answers; the interop test asks node again.
+IDENTITY_CASES: list[tuple[str, dict[str, object]]] = [
+    ("a.com", {"subject": {"CN": "a.com"}}),
+    ("a.com", {"subject": {"CN": "A.COM"}}),
+    ("a.com", {"subject": {"CN": "b.com"}}),
+    ("a.com.", {"subject": {"CN": "a.com"}}),
+    ("a.com", {"subject": {"CN": "a.com."}}),
+    ("8.8.8.8", {"subject": {"CN": "8.8.8.8"}}),
+    ("8.8.8.8", {"subjectaltname": "IP Address:8.8.8.8"}),
+    ("::1", {"subjectaltname": "IP Address:0:0:0:0:0:0:0:1"}),
+    ("0:0::1", {"subjectaltname": "IP Address:0:0:0:0:0:0:0:1"}),
+    ("8.8.4.4", {"subjectaltname": "IP Address:8.8.8.8, IP Address:8.8.4.5"}),
+    ("::ffff:127.0.0.1", {"subjectaltname": "IP Address:0:0:0:0:0:FFFF:7F00:1"}),
+    ("127.0.0.1", {"subjectaltname": "IP Address:0:0:0:0:0:FFFF:7F00:1"}),
+    ("b.a.com", {"subject": {"CN": "*.a.com"}}),
+    ("a.com", {"subject": {"CN": "*.a.com"}}),
+    ("c.b.a.com", {"subject": {"CN": "*.a.com"}}),
+    ("a.com", {"subject": {"CN": "*.com"}}),
+    ("bxa.a.com", {"subject": {"CN": "b*.a.com"}}),
+    ("ba.a.com", {"subject": {"CN": "b*a.a.com"}}),
+    ("b.a.com", {"subject": {"CN": "b*a.a.com"}}),
+    ("xn--b.a.com", {"subject": {"CN": "xn--*.a.com"}}),
+    ("a.com", {"subject": {"CN": "**.com"}}),
+    ("foo.com", {"subject": {"CN": "*"}}),
+    ("a.b.c.com", {"subjectaltname": "DNS:a.*.c.com"}),
+    ("a.com", {"subject": {"CN": ["b.com", "a.com"]}}),
+    ("c.com", {"subject": {"CN": ["b.com", "a.com"]}}),
+    ("a.com", {"subject": {"CN": "a.com"}, "subjectaltname": "DNS:b.com"}),
+    ("a.com", {"subject": {"CN": "a.com"}, "subjectaltname": "URI:http://a.com/"}),
+    ("a.com", {"subject": {"CN": "a.com"}, "subjectaltname": "IP Address:1.2.3.4"}),
+    ("a.com", {"subjectaltname": "DNS:a.com"}),
+    ("A.COM", {"subjectaltname": "DNS:a.com"}),
+    ("x.a.com", {"subjectaltname": "DNS:*.a.com, DNS:a.com"}),
+    ("a.com", {}),
+    ("a.com", {"subject": {}}),
+    ("a.com", {"subject": {"CN": ""}}),
+    ("a.com", {"subjectaltname": 'DNS:"a.com"'}),
+    ("a,b.com", {"subjectaltname": 'DNS:"a\\u002cb.com", DNS:c.com'}),
+    ("a.com", {"subjectaltname": 'DNS:"a.com'}),
+    ("a..com", {"subject": {"CN": "a..com"}}),
+    ("a.com\u00e9", {"subject": {"CN": "a.com\u00e9"}}),
+    ("", {"subjectaltname": "DNS:a.com"}),
+    ("localhost", {"subjectaltname": "DNS:localhost, IP Address:127.0.0.1"}),
+    ("127.0.0.1", {"subjectaltname": "DNS:localhost, IP Address:127.0.0.1"}),
+    ("10.0.0.1", {"subjectaltname": "DNS:localhost"}),
+    ("www.Example.ORG", {"subjectaltname": "DNS:*.example.org, DNS:example.org"}),
+]
+
+
+# --------------------------------------------------------------------------
+# TLS over MemoryBIOs, the way gnet's coming transport drives ssl: in memory
+# (two ends in one process) and over a plain blocking socket (a real peer).
+
+
+class BioEnd:
+    """One end of a TLS connection made with ``context.wrap_bio``.
+
+    ``done`` once its handshake finished; ``error`` the ``ssl`` exception
+    that ended it.
+    """
+
+    def __init__(
+        self, context: ssl.SSLContext, server_side: bool, server_hostname: str | None = None
+    ) -> None:
+        self.incoming = ssl.MemoryBIO()
+        self.outgoing = ssl.MemoryBIO()
+        self.obj = context.wrap_bio(
+            self.incoming, self.outgoing, server_side=server_side, server_hostname=server_hostname
+        )
+        self.done = False
+        self.error: BaseException | None = None
+
+    def step(self) -> None:
+        if self.done or self.error is not None:
+            return
+        try:
+            self.obj.do_handshake()
+            self.done = True
+        except ssl.SSLWantReadError:
+            pass
+        except (ssl.SSLError, ValueError) as exc:
+            self.error = exc
+
+
+def _move(source: BioEnd, target: BioEnd) -> int:
+    data = source.outgoing.read()
+    if data:
+        target.incoming.write(data)
+    return len(data)
+
+
+def handshake_in_memory(client: BioEnd, server: BioEnd) -> None:
+    """Run both handshakes to their end, passing bytes between the two ends.
+
+    A TLSv1.3 client finishes before the server has seen its certificate;
+    when the server then fails, the client learns it from the alert, on
+    its next read: that read is done here, so ``client.error`` holds it.
+    """
+    for _ in range(50):
+        client.step()
+        server.step()
+        moved = _move(client, server) + _move(server, client)
+        if not moved and all(e.done or e.error is not None for e in (client, server)):
+            break
+    if client.done and server.error is not None and client.error is None:
+        try:
+            client.obj.read(1)
+        except (ssl.SSLWantReadError, ssl.SSLZeroReturnError):
+            pass
+        except ssl.SSLError as exc:
+            client.error = exc
+
+
+class BioSocket:
+    """TLS over a blocking socket through an ``SSLObject`` and two MemoryBIOs.
+
+    ``initial`` is what was read from the socket before (a ClientHello
+    already looked at, or bytes that came with a STARTTLS command).
+    """
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        context: ssl.SSLContext,
+        server_side: bool,
+        server_hostname: str | None = None,
+        initial: bytes = b"",
+    ) -> None:
+        self.sock = sock
+        self.incoming = ssl.MemoryBIO()
+        self.outgoing = ssl.MemoryBIO()
+        self.obj = context.wrap_bio(
+            self.incoming, self.outgoing, server_side=server_side, server_hostname=server_hostname
+        )
+        if initial:
+            self.incoming.write(initial)
+
+    def _flush(self) -> None:
+        data = self.outgoing.read()
+        if data:
+            self.sock.sendall(data)
+
+    def _call(self, method, *args):  # type: ignore[no-untyped-def]
+        while True:
+            try:
+                result = method(*args)
+            except ssl.SSLWantReadError:
+                self._flush()
+                data = self.sock.recv(65536)
+                if data:
+                    self.incoming.write(data)
+                else:
+                    self.incoming.write_eof()
+                continue
+            self._flush()
+            return result
+
+    def handshake(self) -> None:
+        self._call(self.obj.do_handshake)
+
+    def recv(self, size: int = 65536) -> bytes:
+        """Plaintext; ``b""`` at the peer's close_notify."""
+        try:
+            data: bytes = self._call(self.obj.read, size)
+        except ssl.SSLZeroReturnError:
+            return b""
+        return data
+
+    def recv_all(self) -> bytes:
+        chunks = []
+        while chunk := self.recv():
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def sendall(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[self._call(self.obj.write, view[:65536]) :]
+
+    def close_notify(self) -> None:
+        """Send close_notify (TLS's half-close), then FIN."""
+        try:
+            self.obj.unwrap()
+        except ssl.SSLWantReadError:
+            pass  # the peer's close_notify has not come yet
+        self._flush()
+        self.sock.shutdown(socket.SHUT_WR)
+
+
+# --------------------------------------------------------------------------
+# createSecureContext cases: the option values that are PEM are Pem(...)
+# references, resolved to bytes for gnet and to files for node.
+
+_RANDOM_BODY = "\nAAAAAAAAAAAAAAAAAAAA\n"
+
+
+@dataclass(frozen=True)
+class Pem:
+    """A PEM option value: ``part`` of the ``Certs`` entry ``name`` ('cert',
+    'key', 'encrypted_key' with passphrase 'secret', 'pfx' with passphrase
+    'secret'), maybe ``mangle``\\ d ('truncate', 'bad_base64', 'no_end'),
+    as ``str`` when ``text``."""
+
+    name: str
+    part: str = "cert"
+    mangle: str | None = None
+    text: bool = False
+
+    def data(self) -> bytes:
+        pair: Pair = getattr(tls_certs(), self.name)
+        if self.part == "cert":
+            data = pair.cert
+        elif self.part == "key":
+            data = pair.key
+        elif self.part == "encrypted_key":
+            data = _encrypted(pair.key)
+        else:
+            data = _pfx(pair)
+        if self.mangle == "truncate":
+            data = data[:200]
+        elif self.mangle == "bad_base64":
+            lines = data.split(b"\n")
+            lines[2] = b"!!!!" + lines[2][4:]
+            data = b"\n".join(lines)
+        elif self.mangle == "no_end":
+            data = b"\n".join(data.split(b"\n")[:-3])
+        return data
+
+    def value(self) -> bytes | str:
+        data = self.data()
+        return data.decode() if self.text else data
+
+
+@functools.cache
+def _encrypted(key_pem: bytes) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    key = serialization.load_pem_private_key(key_pem, None)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"secret"),
+    )
+
+
+@functools.cache
+def _pfx(pair: Pair) -> bytes:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    certs = x509.load_pem_x509_certificates(pair.cert)
+    key = serialization.load_pem_private_key(pair.key, None)
+    return pkcs12.serialize_key_and_certificates(
+        b"gnet", key, certs[0], certs[1:], serialization.BestAvailableEncryption(b"secret")
+    )
+
+
+C = Pem("server")
+K = Pem("server", "key")
+ENC = Pem("server", "encrypted_key")
+# (label, options).  What Node answers for each is in the unit test.
+CONTEXT_CASES: list[tuple[str, object]] = [
+    ("garbage key", {"key": "hello", "cert": C}),
+    ("garbage cert", {"key": K, "cert": "hello"}),
+    ("truncated cert", {"key": K, "cert": Pem("server", mangle="truncate")}),
+    ("cert with bad base64", {"key": K, "cert": Pem("server", mangle="bad_base64")}),
+    (
+        "cert with a random body",
+        {"key": K, "cert": f"-----BEGIN CERTIFICATE-----{_RANDOM_BODY}-----END CERTIFICATE-----\n"},
+    ),
+    ("cert is a key", {"key": K, "cert": K}),
+    ("key without its end", {"key": Pem("server", "key", mangle="no_end"), "cert": C}),
+    (
+        "key with a random body",
+        {"key": f"-----BEGIN PRIVATE KEY-----{_RANDOM_BODY}-----END PRIVATE KEY-----\n", "cert": C},
+    ),
+    ("key is a cert", {"key": C, "cert": C}),
+    ("key of another cert", {"key": Pem("client", "key"), "cert": C}),
+    ("encrypted key without passphrase", {"key": ENC, "cert": C}),
+    ("encrypted key, wrong passphrase", {"key": ENC, "cert": C, "passphrase": "nope"}),
+    ("encrypted key", {"key": ENC, "cert": C, "passphrase": "secret"}),
+    (
+        "encrypted key as {pem, passphrase}",
+        {"key": [{"pem": ENC, "passphrase": "secret"}], "cert": C},
+    ),
+    ("key as text", {"key": Pem("server", "key", text=True), "cert": Pem("server", text=True)}),
+    ("key is a number", {"key": 5, "cert": C}),
+    ("cert is a number", {"key": K, "cert": 5}),
+    ("ca is a number", {"ca": 5}),
+    ("ca list holds a number", {"ca": [Pem("ca"), 5]}),
+    ("passphrase is a number", {"key": ENC, "cert": C, "passphrase": 5}),
+    ("minVersion unknown", {"minVersion": "TLSv1.4"}),
+    ("maxVersion unknown", {"maxVersion": "tls1.2"}),
+    ("minVersion a number", {"minVersion": 5}),
+    ("min above max", {"minVersion": "TLSv1.3", "maxVersion": "TLSv1.2"}),
+    (
+        "secureProtocol with minVersion",
+        {"minVersion": "TLSv1.2", "secureProtocol": "TLSv1_2_method"},
+    ),
+    ("secureProtocol unknown", {"secureProtocol": "nope"}),
+    ("secureProtocol SSLv3", {"secureProtocol": "SSLv3_method"}),
+    ("secureProtocol TLSv1_2", {"secureProtocol": "TLSv1_2_method"}),
+    ("ciphers a number", {"ciphers": 5}),
+    ("ciphers match nothing", {"ciphers": "NOPE"}),
+    ("ciphers TLSv1.2 only", {"ciphers": "ECDHE-ECDSA-AES128-GCM-SHA256"}),
+    ("ecdhCurve unknown", {"ecdhCurve": "nope"}),
+    ("ecdhCurve a number", {"ecdhCurve": 5}),
+    ("ecdhCurve NIST name", {"ecdhCurve": "P-384"}),
+    ("sessionTimeout negative", {"sessionTimeout": -1}),
+    ("sessionTimeout a string", {"sessionTimeout": "5"}),
+    ("options a string", "hello"),
+    ("secureOptions a string", {"secureOptions": "x"}),
+    ("chain", {"key": Pem("chained", "key"), "cert": Pem("chained")}),
+    ("chain in a list", {"key": Pem("chained", "key"), "cert": [Pem("chained")]}),
+    ("two key types", {"key": [K, Pem("server_rsa", "key")], "cert": [Pem("server_rsa"), C]}),
+    ("pfx", {"pfx": Pem("chained", "pfx"), "passphrase": "secret"}),
+    ("pfx as {buf, passphrase}", {"pfx": [{"buf": Pem("chained", "pfx"), "passphrase": "secret"}]}),
+    ("pfx, wrong passphrase", {"pfx": Pem("chained", "pfx"), "passphrase": "nope"}),
+    ("pfx garbage", {"pfx": b"hello"}),
+    ("ca", {"ca": Pem("ca")}),
+    ("ca as text, two certificates", {"ca": Pem("chained", text=True)}),
+]
+
+
+def resolve_for_gnet(value: object) -> object:
+    """CONTEXT_CASES options with each Pem replaced by its contents."""
+    if isinstance(value, Pem):
+        return value.value()
+    if isinstance(value, dict):
+        return {k: resolve_for_gnet(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_for_gnet(v) for v in value]
+    return value
+
+
+def resolve_for_node(value: object, directory: Path) -> object:
+    """CONTEXT_CASES options as tls_oracle.js takes them: each Pem written to a
+    file under ``directory`` and given as ``{"file": path}`` (``{"text": path}``),
+    bytes as a file too."""
+    if isinstance(value, (Pem, bytes)):
+        data = value.data() if isinstance(value, Pem) else value
+        path = directory / f"pem{len(list(directory.iterdir()))}"
+        path.write_bytes(data)
+        kind = "text" if isinstance(value, Pem) and value.text else "file"
+        return {kind: str(path)}
+    if isinstance(value, dict):
+        return {k: resolve_for_node(v, directory) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_for_node(v, directory) for v in value]
+    return value
+
+
+@functools.cache
+def odd_certificate() -> Pair:
+    """A self-signed certificate with the fields Node prints in unusual ways:
+    repeated and unknown name attributes, non-ASCII text, SAN entries that
+    need quoting (a comma, a quote), IPv6, email, URI, DirName, a registered
+    ID, authority information access, an EC P-384 key, a short serial."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import (
+        AuthorityInformationAccessOID,
+        ExtendedKeyUsageOID,
+        NameOID,
+        ObjectIdentifier,
+    )
+
+    key = ec.generate_private_key(ec.SECP384R1())
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "DE"),
+            x509.NameAttribute(NameOID.STATE_OR_PROVINCE_NAME, "Bayern"),
+            x509.NameAttribute(NameOID.LOCALITY_NAME, "München"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Org, Inc."),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "Unit A"),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "Unit B"),
+            x509.NameAttribute(NameOID.COMMON_NAME, "odd.example"),
+            x509.NameAttribute(NameOID.EMAIL_ADDRESS, "ops@odd.example"),
+            x509.NameAttribute(NameOID.DOMAIN_COMPONENT, "example"),
+            x509.NameAttribute(NameOID.SERIAL_NUMBER, "1234"),
+            x509.NameAttribute(ObjectIdentifier("1.2.3.4.5"), "custom"),
+        ]
+    )
+    alt_names = x509.SubjectAlternativeName(
+        [
+            x509.DNSName("odd.example"),
+            x509.DNSName("*.odd.example"),
+            x509.DNSName('a,b"c'),
+            x509.IPAddress(ipaddress.ip_address("10.0.0.1")),
+            x509.IPAddress(ipaddress.ip_address("2001:db8::abcd:1")),
+            x509.RFC822Name("x@odd.example"),
+            x509.UniformResourceIdentifier("https://odd.example/a?b=1,2"),
+            x509.DirectoryName(
+                x509.Name(
+                    [
+                        x509.NameAttribute(NameOID.COMMON_NAME, "dir"),
+                        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "O"),
+                    ]
+                )
+            ),
+            x509.RegisteredID(ObjectIdentifier("1.2.3.4")),
+        ]
+    )
+    uri = x509.UniformResourceIdentifier
+    access = x509.AuthorityInformationAccess(
+        [
+            x509.AccessDescription(
+                AuthorityInformationAccessOID.OCSP, uri("http://ocsp.odd.example")
+            ),
+            x509.AccessDescription(
+                AuthorityInformationAccessOID.CA_ISSUERS, uri("http://ca.odd.example/ca.crt")
+            ),
+            x509.AccessDescription(
+                AuthorityInformationAccessOID.OCSP, uri("http://ocsp2.odd.example/x,y")
+            ),
+        ]
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(0x0ABC)
+        .not_valid_before(datetime.datetime(2020, 2, 3, 4, 5, 6))
+        .not_valid_after(datetime.datetime(2049, 12, 31, 23, 59, 59))
+        .add_extension(alt_names, critical=False)
+        .add_extension(access, critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ObjectIdentifier("1.2.3.99")]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    return Pair(
+        cert.public_bytes(serialization.Encoding.PEM),
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ),
+    )
+
+
+@functools.cache
+def _custom_root(path_length: int | None) -> tuple[object, object]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "gnet custom root")])
+    return key, _issue(name, key.public_key(), name, key, ca=True, path_length=path_length)
+
+
+def _issue(
+    subject: object,
+    public_key: object,
+    issuer: object,
+    issuer_key: object,
+    *,
+    ca: bool,
+    path_length: int | None = None,
+    usages: list[object] | None = None,
+    names: list[str] = (),  # type: ignore[assignment]
+) -> object:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=path_length), critical=True)
+    )
+    if names:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False
+        )
+    if usages is not None:
+        builder = builder.add_extension(x509.ExtendedKeyUsage(usages), critical=False)
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
+@functools.cache
+def custom_chain(kind: str) -> tuple[Pair, bytes]:
+    """(a localhost server's chain and key, the root CA PEM that anchors it) for
+    a chain OpenSSL rejects on its extensions:
+
+    * ``client_only``: the leaf's extended key usage is clientAuth only;
+    * ``leaf_as_issuer``: issued by a certificate that is not a CA;
+    * ``too_deep``: issued by an intermediate below a root whose pathLen is 0.
+    """
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
+    root_key, root = _custom_root(0 if kind == "too_deep" else None)
+
+    def name(text: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, text)])
+
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    issued: list[x509.Certificate] = []
+    issuer, issuer_key = root, root_key
+    if kind == "leaf_as_issuer":
+        mid_key = ec.generate_private_key(ec.SECP256R1())
+        mid = _issue(name("not a CA"), mid_key.public_key(), root.subject, root_key, ca=False)  # type: ignore[attr-defined]
+        issued.append(mid)  # type: ignore[arg-type]
+        issuer, issuer_key = mid, mid_key
+    elif kind == "too_deep":
+        mid_key = ec.generate_private_key(ec.SECP256R1())
+        mid = _issue(name("intermediate"), mid_key.public_key(), root.subject, root_key, ca=True)  # type: ignore[attr-defined]
+        issued.append(mid)  # type: ignore[arg-type]
+        issuer, issuer_key = mid, mid_key
+    usages = [ExtendedKeyUsageOID.CLIENT_AUTH] if kind == "client_only" else None
+    leaf = _issue(
+        name("localhost"),
+        leaf_key.public_key(),
+        issuer.subject,  # type: ignore[attr-defined]
+        issuer_key,
+        ca=False,
+        usages=usages,  # type: ignore[arg-type]
+        names=["localhost"],
+    )
+    pem = serialization.Encoding.PEM
+    chain = b"".join(c.public_bytes(pem) for c in [leaf, *issued])  # type: ignore[attr-defined]
+    key = leaf_key.private_bytes(
+        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return Pair(chain, key), root.public_bytes(pem)  # type: ignore[attr-defined]

@@ -14,9 +14,10 @@ connection:
 * :func:`check_server_identity`: Node's ``tls.checkServerIdentity``.
 * :func:`certificate_from_der` / :func:`peer_certificate`: Node's
   certificate object (``getPeerCertificate(detailed)``) from DER.
-* :func:`verify_peer` / :class:`TrustStore`: the verdict Node reports in
-  ``authorized``/``authorizationError`` when a handshake is let through
-  unverified.
+* :func:`handshake_verdict`: Node's ``authorized``/``authorizationError``
+  after a handshake (OpenSSL's verdict, through Node's own "always
+  continue" verify callback, or :func:`verify_peer` / :class:`TrustStore`
+  where that callback cannot be installed), and the name check.
 * :func:`parse_client_hello`: the SNI name and ALPN list of a ClientHello
   read off the wire, so a server can refuse an ALPN mismatch as Node does
   and answer an SNICallback that takes its time.
@@ -56,7 +57,7 @@ from .hello import ClientHello, parse_client_hello
 from .identity import check_server_identity
 from .roles import ClientRole, ServerRole, client_role, select_alpn, server_role
 from .sni import SNIContexts
-from .verify import TrustStore, verify_peer
+from .verify import TrustStore, handshake_verdict, verify_peer
 
 __all__ = [
     "DEFAULT_CIPHERS",
@@ -75,6 +76,7 @@ __all__ = [
     "client_role",
     "create_secure_context",
     "get_ciphers",
+    "handshake_verdict",
     "parse_client_hello",
     "peer_certificate",
     "root_certificates",
@@ -90,6 +92,7 @@ __all__ += add_module_aliases(
         "client_role",
         "create_secure_context",
         "get_ciphers",
+        "handshake_verdict",
         "parse_client_hello",
         "peer_certificate",
         "select_alpn",

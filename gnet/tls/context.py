@@ -502,13 +502,9 @@ class SecureContext:
     def server_context(self, role: ServerRole | None = None) -> ssl.SSLContext:
         """The server-side ``SSLContext`` for ``role`` (built once per role).
 
-        ``request_cert`` asks for a client certificate: with
-        ``reject_unauthorized`` the handshake fails without a valid one
-        (``CERT_REQUIRED``); without it the handshake completes whatever the
-        certificate is and the caller verifies it afterwards
-        (:func:`gnet.tls.verify.verify_peer`), as Node reports
-        ``authorized``.  A server that installs its own ``sni_callback``
-        must build its own context with :meth:`new_server_context`.
+        A server that installs its own ``sni_callback`` must have a context
+        of its own: :meth:`new_server_context`.  See :meth:`new_server_context`
+        for how a client certificate is verified.
         """
         role = role or ServerRole()
         context = self._servers.get(role)
@@ -517,19 +513,30 @@ class SecureContext:
         return context
 
     def new_server_context(self, role: ServerRole | None = None) -> ssl.SSLContext:
-        """A new server-side ``SSLContext`` for ``role``, not shared with anyone."""
+        """A new server-side ``SSLContext`` for ``role``, not shared with anyone.
+
+        With ``request_cert`` it asks for a client certificate the way Node
+        does: the handshake completes whatever the certificate is (only a
+        missing one fails it, with ``reject_unauthorized``) and
+        :func:`gnet.tls.handshake_verdict` gives Node's verdict afterwards;
+        the caller rejects.  Where Node's verify callback cannot be installed
+        (see :mod:`gnet.tls._verify_hook`), ``reject_unauthorized`` makes
+        OpenSSL reject in the handshake (``CERT_REQUIRED``), and
+        ``request_cert`` without it raises ``ERR_GNET_TLS_UNSUPPORTED``.
+        """
         import ssl
 
         role = role or ServerRole()
         context = _build(self._material, server_side=True)
-        if role.request_cert:
-            if role.reject_unauthorized:
-                context.verify_mode = ssl.CERT_REQUIRED
-            elif not continue_on_verify_error(context):
+        if role.request_cert and not continue_on_verify_error(
+            context, require_certificate=role.reject_unauthorized
+        ):
+            if not role.reject_unauthorized:
                 raise make_error(
                     "ERR_GNET_TLS_UNSUPPORTED",
                     "requestCert without rejectUnauthorized on this Python",
                 )
+            context.verify_mode = ssl.CERT_REQUIRED
         if role.alpn_protocols:
             context.set_alpn_protocols(list(role.alpn_protocols))
         return context
@@ -537,11 +544,16 @@ class SecureContext:
     def client_context(self, role: ClientRole | None = None) -> ssl.SSLContext:
         """The client-side ``SSLContext`` for ``role`` (built once per role).
 
-        With ``reject_unauthorized`` (Node's default) OpenSSL verifies the
-        server's chain in the handshake (``CERT_REQUIRED``); without it the
-        handshake completes and the caller verifies afterwards.  Host names
-        are never checked here: Node checks them after the handshake with
-        ``checkServerIdentity``, and so does gnet.
+        As in Node, the handshake completes whatever the server's
+        certificate is; :func:`gnet.tls.handshake_verdict` then gives
+        ``authorized``/``authorizationError`` (OpenSSL's own verdict, and
+        Node's ``checkServerIdentity``), and the caller rejects the
+        connection when ``reject_unauthorized``.  Where Node's verify
+        callback cannot be installed, ``reject_unauthorized`` makes OpenSSL
+        reject in the handshake instead (``CERT_REQUIRED``: OpenSSL's first
+        error rather than Node's last) and without it nothing is verified
+        in the handshake (:func:`gnet.tls.verify_peer` judges afterwards).
+        Host names are never checked here.
         """
         import ssl
 
@@ -549,7 +561,10 @@ class SecureContext:
         context = self._clients.get(role)
         if context is None:
             context = _build(self._material, server_side=False)
-            context.verify_mode = ssl.CERT_REQUIRED if role.reject_unauthorized else ssl.CERT_NONE
+            if not continue_on_verify_error(context):
+                context.verify_mode = (
+                    ssl.CERT_REQUIRED if role.reject_unauthorized else ssl.CERT_NONE
+                )
             if role.alpn_protocols:
                 context.set_alpn_protocols(list(role.alpn_protocols))
             self._clients[role] = context

@@ -17,6 +17,11 @@ error, so the error Node reports is the *last* one OpenSSL found (an
 expired certificate from an unknown issuer is ``CERT_HAS_EXPIRED``); so is
 gnet's.
 
+:func:`handshake_verdict` is what a transport calls after a handshake: it
+uses OpenSSL's own verdict where Node's verify callback could be installed
+(:mod:`gnet.tls._verify_hook`), which needs neither ``cryptography`` nor
+Python 3.13, and :func:`verify_peer` only where it could not.
+
 The peer's chain: ``SSLObject.get_unverified_chain()`` on Python 3.13+.
 Older Pythons give only the leaf (``getpeercert(binary_form=True)``): a
 peer whose certificate is issued by an intermediate it sends along cannot
@@ -33,10 +38,11 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ..errors import make_error, verify_error
+from ._verify_hook import is_continuing, verify_result
 from .certs import peer_certificate, read_fields
 from .identity import check_server_identity
 
-__all__ = ["TrustStore", "verify_peer", "peer_chain"]
+__all__ = ["TrustStore", "verify_peer", "peer_chain", "handshake_verdict"]
 
 # X509_V_ERR_* numbers used below.
 _UNABLE_TO_GET_ISSUER_CERT = 2
@@ -167,6 +173,55 @@ def verify_peer(
         return False, verify_error(_UNSPECIFIED, problem)
     if hostname is not None:
         cert = peer_certificate(chain, True, find_issuer=store.find_issuer)
+        error = check_identity(hostname, cert)
+        if error:
+            return False, error
+    return True, None
+
+
+def handshake_verdict(
+    sslobj: Any,
+    trust_store: TrustStore,
+    hostname: str | None = None,
+    *,
+    check_identity: Callable[[str, Any], Any] = check_server_identity,
+) -> tuple[bool, BaseException | None]:
+    """Node's ``authorized``/``authorizationError`` for a finished handshake.
+
+    ``sslobj`` is the connection's ``ssl.SSLObject``, made from a context of
+    :meth:`~gnet.tls.SecureContext.client_context` or
+    :meth:`~gnet.tls.SecureContext.server_context`; ``hostname`` (a
+    client's: Node's ``servername || host``) is checked with
+    ``check_identity`` once the chain is good, unless the session was
+    resumed (as Node).  The verdict is OpenSSL's own where Node's verify
+    callback is installed; OpenSSL's in-handshake one where it rejected
+    already (``CERT_REQUIRED``: reaching here means it passed); else
+    :func:`verify_peer`'s.  The caller rejects the connection with
+    ``error`` when its ``reject_unauthorized`` says so: with Node's callback
+    in place nothing else does.
+    """
+    import ssl
+
+    purpose = "client" if sslobj.server_side else "server"
+    context = sslobj.context
+    if sslobj.server_side and context.verify_mode == ssl.CERT_NONE:
+        return False, None  # no requestCert: Node reports nothing either
+    chain = peer_chain(sslobj)
+    if not chain:
+        return False, verify_error(_UNABLE_TO_GET_ISSUER_CERT)
+    if is_continuing(context):
+        code = verify_result(sslobj)
+        if code:
+            return False, verify_error(code)
+        if code is None and not sslobj.session_reused:
+            # The callback never ran: the certificate was not verified.
+            return False, verify_error(_UNSPECIFIED, "the certificate was not verified")
+    elif context.verify_mode != ssl.CERT_REQUIRED and not sslobj.session_reused:
+        authorized, error = verify_peer(chain, trust_store, None, purpose)
+        if not authorized:
+            return False, error
+    if hostname is not None and purpose == "server" and not sslobj.session_reused:
+        cert = peer_certificate(chain, True, find_issuer=trust_store.find_issuer)
         error = check_identity(hostname, cert)
         if error:
             return False, error
