@@ -823,7 +823,9 @@ def from_ssl_error(
         return from_oserror(exc, "read") if isinstance(exc, OSError) else exc
     library = getattr(exc, "library", None)
     mnemonic = getattr(exc, "reason", None)
-    reason = _ssl_reason_text(exc) if mnemonic is not None else None
+    # Python's table lacks some of OpenSSL's names ("[SSL] tlsv1 alert no
+    # application protocol"): the text is what Node's code is made from.
+    reason = _ssl_reason_text(exc)
     if reason is None:
         reason = mnemonic.lower().replace("_", " ") if mnemonic else str(exc)
     node_reason = reason.upper().replace(" ", "_")

@@ -18,6 +18,7 @@ import pytest
 from tls_support import CONTEXT_CASES, Pem, resolve_for_gnet, tls_certs
 
 import gnet.tls
+import gnet.tls.context
 from gnet.errors import NodeError, TLSError
 from gnet.tls import (
     DEFAULT_CIPHERS,
@@ -31,6 +32,7 @@ from gnet.tls import (
     createSecureContext,
     get_ciphers,
 )
+from gnet.tls._verify_hook import is_continuing
 
 NODE_ANSWERS: dict[str, tuple[str, str] | None] = {
     "garbage key": ("ERR_OSSL_UNSUPPORTED", "error:1E08010C:DECODER routines::unsupported"),
@@ -264,20 +266,31 @@ def test_role_contexts() -> None:
     )
     assert ctx.context.verify_mode == ssl.CERT_NONE
     assert ctx.server_context().verify_mode == ssl.CERT_NONE
-    assert ctx.server_context(ServerRole(request_cert=True)).verify_mode == ssl.CERT_REQUIRED
+    # requestCert: Node's always-continue callback; only a missing certificate
+    # fails the handshake when rejectUnauthorized.
+    strict = ctx.server_context(ServerRole(request_cert=True))
+    assert strict.verify_mode == ssl.CERT_REQUIRED and is_continuing(strict)
     lenient = ctx.server_context(ServerRole(request_cert=True, reject_unauthorized=False))
-    assert lenient.verify_mode == ssl.CERT_OPTIONAL
-    assert ctx.server_context(ServerRole(request_cert=True)) is ctx.server_context(
-        ServerRole(request_cert=True)
-    )
+    assert lenient.verify_mode == ssl.CERT_OPTIONAL and is_continuing(lenient)
+    assert strict is ctx.server_context(ServerRole(request_cert=True))
     assert ctx.new_server_context() is not ctx.new_server_context()
     client = ctx.client_context()
-    assert client.verify_mode == ssl.CERT_REQUIRED
+    assert is_continuing(client) and client.verify_mode == ssl.CERT_OPTIONAL
     assert not client.check_hostname  # names are checked as Node does, afterwards
-    assert ctx.client_context(ClientRole(reject_unauthorized=False)).verify_mode == ssl.CERT_NONE
     assert ctx.client_context(ClientRole(alpn_protocols=("h2",))) is ctx.client_context(
         ClientRole(alpn_protocols=("h2",))
     )
+
+
+def test_role_contexts_without_nodes_callback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gnet.tls.context, "continue_on_verify_error", lambda *a, **k: False)
+    certs = tls_certs()
+    ctx = create_secure_context(
+        {"key": certs.server.key, "cert": certs.server.cert, "ca": certs.ca.cert}
+    )
+    assert ctx.server_context(ServerRole(request_cert=True)).verify_mode == ssl.CERT_REQUIRED
+    assert ctx.client_context().verify_mode == ssl.CERT_REQUIRED
+    assert ctx.client_context(ClientRole(reject_unauthorized=False)).verify_mode == ssl.CERT_NONE
 
 
 def test_importing_gnet_tls_does_not_import_ssl() -> None:
