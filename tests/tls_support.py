@@ -14,6 +14,7 @@ peers nobody here wrote (node, openssl) that read certificates from files:
 * ``untrusted``: ``localhost`` issued by ``other_ca`` (the leaf alone: the
   peer cannot find its issuer); ``untrusted_chain``: the same leaf sent with
   ``other_ca``'s self-signed certificate (a self-signed CA in the chain).
+* ``expired_untrusted``: expired and issued by ``other_ca`` (two errors).
 * ``self_signed``: ``other_ca``'s own certificate and key used as a leaf.
 * ``client``: a client certificate (``client.example``, CN ``client``)
   issued by ``ca``; ``untrusted_client``: the same from ``other_ca``.
@@ -39,6 +40,9 @@ __all__ = [
     "SERVER_NAMES",
     "BioEnd",
     "BioSocket",
+    "Peer",
+    "connect_tls",
+    "node_tls",
     "Certs",
     "Pair",
     "custom_chain",
@@ -78,6 +82,7 @@ class Certs:
     not_yet_valid: Pair
     untrusted: Pair
     untrusted_chain: Pair
+    expired_untrusted: Pair
     self_signed: Pair
     client: Pair
     untrusted_client: Pair
@@ -117,6 +122,9 @@ def tls_certs() -> Certs:
         untrusted=Pair(untrusted_leaf, untrusted.private_key_pem.bytes()),
         untrusted_chain=Pair(
             untrusted_leaf + other_ca.cert_pem.bytes(), untrusted.private_key_pem.bytes()
+        ),
+        expired_untrusted=_leaf(
+            other_ca.issue_cert(*SERVER_NAMES, not_before=now - 2 * day, not_after=now - day)
         ),
         self_signed=_ca(other_ca),
         client=_leaf(ca.issue_cert("client.example", common_name="client")),
@@ -289,7 +297,12 @@ class BioSocket:
         while True:
             try:
                 result = method(*args)
-            except ssl.SSLWantReadError:
+            except ssl.SSLError as exc:
+                # A failed handshake leaves its alert in the outgoing BIO:
+                # the peer learns why only if it is sent.
+                if not isinstance(exc, ssl.SSLWantReadError):
+                    self._flush()
+                    raise
                 self._flush()
                 data = self.sock.recv(65536)
                 if data:
@@ -378,14 +391,54 @@ class Pem:
 
 @functools.cache
 def _encrypted(key_pem: bytes) -> bytes:
+    """``key_pem`` encrypted with passphrase 'secret' (PKCS#8, AES-256-CBC).
+
+    A wrong passphrase decrypts to valid CBC padding once in ~256 tries, and
+    then OpenSSL (so Node) reports an ASN.1 error instead of "bad decrypt":
+    encrypt again until neither wrong passphrase the tests use ('nope', and
+    none at all) can.
+    """
     from cryptography.hazmat.primitives import serialization
 
     key = serialization.load_pem_private_key(key_pem, None)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(b"secret"),
+    while True:
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"secret"),
+        )
+        if not any(_pads_validly(pem, wrong) for wrong in (b"nope", b"")):
+            return pem
+
+
+def _pads_validly(pem: bytes, passphrase: bytes) -> bool:
+    """Whether PBES2 (PBKDF2 + AES-CBC) decryption with ``passphrase`` ends in valid padding."""
+    import base64
+    import hashlib
+
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    from gnet.tls._x509 import _DER, _oid
+
+    body = b"".join(line for line in pem.split(b"\n") if line and not line.startswith(b"-----"))
+    info = _DER(base64.b64decode(body))
+    algorithm, data = info.children()
+    kdf, scheme = algorithm.children()[1].children()
+    salt, iterations, *rest = kdf.children()[1].children()
+    prf = "sha1"
+    for part in rest:
+        if part.tag == 0x30:  # the PRF's AlgorithmIdentifier
+            prf = {"1.2.840.113549.2.9": "sha256", "1.2.840.113549.2.11": "sha512"}.get(
+                _oid(part.children()[0].content), "sha1"
+            )
+    iv = scheme.children()[1].content
+    secret = hashlib.pbkdf2_hmac(
+        prf, passphrase, salt.content, int.from_bytes(iterations.content, "big"), 32
     )
+    decryptor = Cipher(algorithms.AES(secret), modes.CBC(iv)).decryptor()
+    plain = decryptor.update(data.content) + decryptor.finalize()
+    pad = plain[-1]
+    return 1 <= pad <= 16 and plain[-pad:] == bytes([pad]) * pad
 
 
 @functools.cache
@@ -683,3 +736,88 @@ def custom_chain(kind: str) -> tuple[Pair, bytes]:
         pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     return Pair(chain, key), root.public_bytes(pem)  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------
+# Peers nobody here wrote: node (tests/node/tls_peer.js) and openssl
+
+
+NODE_DIR = Path(__file__).parent / "node"
+PEER_TIMEOUT = 20.0  # seconds, for any one peer process
+
+
+class Peer:
+    """A peer process (gevent subprocess) that prints JSON lines."""
+
+    def __init__(self, argv: list[str]) -> None:
+        from gevent import subprocess
+
+        self.argv = argv
+        self.proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        self.seen: list[dict[str, object]] = []
+
+    def line(self) -> dict[str, object]:
+        """The next JSON line (bounded wait)."""
+        import json
+
+        import gevent
+
+        with gevent.Timeout(PEER_TIMEOUT, AssertionError(f"no output from {self.argv!r}")):
+            raw = self.proc.stdout.readline()
+        if not raw:
+            self.proc.wait()
+            err = self.proc.stderr.read().decode(errors="replace")
+            raise AssertionError(f"{self.argv!r} ended ({self.proc.returncode}): {err}")
+        event: dict[str, object] = json.loads(raw)
+        self.seen.append(event)
+        return event
+
+    def until(self, event: str) -> dict[str, object]:
+        """Read lines up to the first with this ``event``; return it."""
+        while True:
+            line = self.line()
+            if line.get("event") == event:
+                return line
+
+    def events(self) -> list[dict[str, object]]:
+        """Every line to the end of the output (the process then exits)."""
+        while self.seen[-1:] == [] or self.seen[-1].get("event") != "report":
+            self.line()
+        return self.seen
+
+    def close(self) -> None:
+        import gevent
+
+        if self.proc.poll() is None:
+            self.proc.kill()
+        with gevent.Timeout(PEER_TIMEOUT, False):
+            self.proc.communicate()
+        for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if pipe is not None:
+                pipe.close()
+        self.proc.wait()
+
+
+def node_tls(node: str, *args: object) -> Peer:
+    """``node tls_peer.js ARGS`` (dict arguments as JSON)."""
+    import json
+
+    argv = [node, str(NODE_DIR / "tls_peer.js")]
+    argv += [json.dumps(a) if isinstance(a, dict) else str(a) for a in args]
+    return Peer(argv)
+
+
+def connect_tls(
+    port: int, context: ssl.SSLContext, servername: str | None = "localhost"
+) -> BioSocket:
+    """A gnet-context client over a blocking socket to 127.0.0.1:``port``, handshaken."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=PEER_TIMEOUT)
+    conn = BioSocket(sock, context, False, servername)
+    try:
+        conn.handshake()
+    except BaseException:
+        sock.close()
+        raise
+    return conn

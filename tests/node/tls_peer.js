@@ -21,6 +21,9 @@
 //   contexts: {"hostname": {cert, key, ...}} for server.addContext()
 //   checkHost: false to skip the client's checkServerIdentity (the default
 //       one runs otherwise, as in Node)
+//   starttls: a client first connects in plain text, writes this string (a
+//       STARTTLS command), and at once starts TLS on the same socket, without
+//       waiting for an answer: the ClientHello follows the command at once.
 //   fullPeer: true to add "peerDetailed", getPeerCertificate(true) in full
 //       (Buffers as hex; an issuerCertificate that is the certificate
 //       itself as the string "self")
@@ -34,6 +37,7 @@
 //   (the last line; events are the socket's event names, "data" collapsed)
 const crypto = require('crypto');
 const fs = require('fs');
+const net = require('net');
 const tls = require('tls');
 
 const FILE_OPTIONS = ['cert', 'key', 'ca', 'pfx', 'dhparam'];
@@ -183,9 +187,21 @@ function server(options) {
 }
 
 function client(port, options) {
+  if (options.starttls !== undefined) {
+    const raw = net.connect(port, '127.0.0.1', () => {
+      raw.write(options.starttls);
+      secureClient({ ...options, socket: raw });
+    });
+    return;
+  }
+  secureClient({ port, host: '127.0.0.1', ...options });
+}
+
+function secureClient(options) {
   const opts = loadFiles(options);
+  delete opts.starttls;
   if (options.checkHost === false) opts.checkServerIdentity = () => undefined;
-  const sock = tls.connect({ port, host: '127.0.0.1', allowHalfOpen: true, ...opts });
+  const sock = tls.connect({ allowHalfOpen: true, ...opts });
   let secured = false;
   sock.on('secureConnect', () => {
     secured = true;
