@@ -18,15 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tls_support import (
-    PEER_TIMEOUT,
-    BioSocket,
-    Peer,
-    connect_tls,
-    node_tls,
-    tls_certs,
-    write_certs,
-)
+from tls_support import tls_certs, write_certs
+from tls_wire import PEER_TIMEOUT, BioSocket, Peer, connect_tls, node_tls
 
 from gnet.errors import TLSError, from_ssl_error, tls_error
 from gnet.tls import (

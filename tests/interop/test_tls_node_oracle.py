@@ -17,14 +17,13 @@ from gevent import subprocess
 from tls_support import (
     CONTEXT_CASES,
     IDENTITY_CASES,
-    PEER_TIMEOUT,
-    node_tls,
     odd_certificate,
     resolve_for_gnet,
     resolve_for_node,
     tls_certs,
     write_certs,
 )
+from tls_wire import PEER_TIMEOUT, node_tls
 
 from gnet.errors import NodeError
 from gnet.tls import TrustStore, check_server_identity, create_secure_context, peer_certificate

@@ -17,16 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tls_support import (
-    PEER_TIMEOUT,
-    BioSocket,
-    Pair,
-    Peer,
-    connect_tls,
-    custom_chain,
-    node_tls,
-    tls_certs,
-)
+from tls_support import Pair, custom_chain, tls_certs
+from tls_wire import PEER_TIMEOUT, BioSocket, Peer, connect_tls, node_tls
 
 from gnet.tls import ServerRole, TrustStore, create_secure_context, handshake_verdict, verify_peer
 from support import require_tool

@@ -14,7 +14,8 @@ from pathlib import Path
 import gevent
 import pytest
 from gevent import subprocess
-from tls_support import PEER_TIMEOUT, Peer, node_tls, tls_certs, write_certs
+from tls_support import tls_certs, write_certs
+from tls_wire import PEER_TIMEOUT, Peer, node_tls
 
 from support import require_tool
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import ssl
 
 import pytest
-from tls_support import BioEnd, handshake_in_memory, tls_certs
+from tls_support import tls_certs
+from tls_wire import BioEnd, handshake_in_memory
 
 import gnet.tls.context
 from gnet.errors import NodeError, NodeSystemError, TLSCertificateError, TLSError, from_ssl_error

@@ -11,7 +11,8 @@ import ssl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tls_support import BioEnd, tls_certs
+from tls_support import tls_certs
+from tls_wire import BioEnd
 
 from gnet.errors import from_ssl_error
 from gnet.tls import ClientRole, create_secure_context, parse_client_hello

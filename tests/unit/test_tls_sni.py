@@ -10,7 +10,8 @@ import ssl
 from typing import Any
 
 import pytest
-from tls_support import BioEnd, handshake_in_memory, tls_certs
+from tls_support import tls_certs
+from tls_wire import BioEnd, handshake_in_memory
 
 from gnet.errors import NodeError
 from gnet.tls import ClientRole, SecureContext, ServerRole, SNIContexts, create_secure_context
