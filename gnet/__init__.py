@@ -23,6 +23,9 @@ from .errors import (
     NodeSystemError,
     NodeTypeError,
     NodeValueError,
+    TLSCertificateError,
+    TLSError,
+    TLSHandshakeTimeoutError,
 )
 from .events import on, once
 from .loop import run
@@ -46,6 +49,9 @@ __all__ = [
     "Server",
     "Socket",
     "SocketAddress",
+    "TLSCertificateError",
+    "TLSError",
+    "TLSHandshakeTimeoutError",
     "connect",
     "create_connection",
     "create_server",

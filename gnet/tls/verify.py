@@ -221,7 +221,10 @@ def handshake_verdict(
         if not authorized:
             return False, error
     if hostname is not None and purpose == "server" and not sslobj.session_reused:
-        cert = peer_certificate(chain, True, find_issuer=trust_store.find_issuer)
+        # Node passes getPeerCertificate(true); the built-in check reads
+        # only the leaf, so the chain is built for a custom check alone.
+        detailed = check_identity is not check_server_identity
+        cert = peer_certificate(chain, detailed, find_issuer=trust_store.find_issuer)
         error = check_identity(hostname, cert)
         if error:
             return False, error
