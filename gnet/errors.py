@@ -774,13 +774,47 @@ def _ssl_reason_text(exc: BaseException) -> str | None:
     return text[:end] if end >= 0 else text
 
 
+# OpenSSL 3's reason numbers for the errors TLS connections and contexts
+# meet most, for Pythons (3.13+) whose _ssl no longer exports its table.
+_REASON_NUMBERS = {
+    ("SSL", "WRONG_VERSION_NUMBER"): 267,
+    ("SSL", "HTTP_REQUEST"): 156,
+    ("SSL", "UNSUPPORTED_PROTOCOL"): 258,
+    ("SSL", "PEER_DID_NOT_RETURN_A_CERTIFICATE"): 199,
+    ("SSL", "TLSV1_ALERT_PROTOCOL_VERSION"): 1070,
+    ("SSL", "TLSV13_ALERT_CERTIFICATE_REQUIRED"): 1116,
+    ("SSL", "NO_SHARED_CIPHER"): 193,
+    ("SSL", "SSLV3_ALERT_HANDSHAKE_FAILURE"): 1040,
+    ("SSL", "SSLV3_ALERT_BAD_CERTIFICATE"): 1042,
+    ("SSL", "TLSV1_ALERT_UNKNOWN_CA"): 1048,
+    ("SSL", "TLSV1_ALERT_INTERNAL_ERROR"): 1080,
+    ("SSL", "TLSV1_UNRECOGNIZED_NAME"): 1112,
+    ("SSL", "TLSV1_ALERT_NO_APPLICATION_PROTOCOL"): 1120,
+    ("SSL", "NO_APPLICATION_PROTOCOL"): 235,
+    ("SSL", "CERTIFICATE_VERIFY_FAILED"): 134,
+    ("SSL", "UNEXPECTED_EOF_WHILE_READING"): 294,
+    ("SSL", "RECORD_LENGTH_MISMATCH"): 213,
+    ("SSL", "PACKET_LENGTH_TOO_LONG"): 198,
+    ("SSL", "DECRYPTION_FAILED_OR_BAD_RECORD_MAC"): 281,
+    ("SSL", "NO_CIPHER_MATCH"): 185,
+    ("X509", "KEY_VALUES_MISMATCH"): 116,
+}
+
+
 def _packed_code(library: str | None, mnemonic: str | None) -> int | None:
+    """OpenSSL's packed error code (what Node shows as ``error:0A00010B``)."""
     if library is None or mnemonic is None:
         return None
     import _ssl
 
     lib = _OSSL_LIBRARIES.get(library, (None, ""))[0]
-    for (lib_num, reason_num), name in _ssl.err_codes_to_names.items():
+    if lib is None:
+        return None
+    table = getattr(_ssl, "err_codes_to_names", None)
+    if table is None:
+        reason = _REASON_NUMBERS.get((library, mnemonic))
+        return None if reason is None else (lib << 23) | reason
+    for (lib_num, reason_num), name in table.items():
         if lib_num == lib and name == mnemonic:
             return int((lib_num << 23) | reason_num)
     return None

@@ -109,17 +109,16 @@ class TrustStore:
 def peer_chain(sslobj: Any) -> list[bytes]:
     """The chain a peer sent (DER, leaf first), as far as this Python can tell:
     all of it on 3.13+, the leaf alone before, ``[]`` for no certificate."""
-    import ssl
 
-    get_chain = getattr(sslobj, "get_unverified_chain", None)
-    if get_chain is not None:
-        chain = get_chain() or []
-        return [
-            c if isinstance(c, bytes) else c.public_bytes(ssl._ssl.ENCODING_DER)  # type: ignore[attr-defined]
-            for c in chain
-        ]
     leaf = sslobj.getpeercert(binary_form=True)
-    return [leaf] if leaf else []
+    if not leaf:
+        return []
+    get_chain = getattr(sslobj, "get_unverified_chain", None)
+    if get_chain is None:
+        return [leaf]
+    chain: list[bytes] = list(get_chain())  # DER, on the Pythons that have it
+    # OpenSSL leaves the leaf out of a server's view of the client's chain.
+    return chain if chain[:1] == [leaf] else [leaf, *chain]
 
 
 def verify_peer(
