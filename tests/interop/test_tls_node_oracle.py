@@ -153,3 +153,31 @@ def test_peer_certificate_as_node(tmp_path: Path, name: str, use_cryptography: b
     )
     assert as_json(mine) == seen
     assert list(as_json(mine)) == list(seen)  # Node's key order too
+
+
+def test_dhparam_made_by_openssl(tmp_path: Path) -> None:
+    openssl = require_tool("openssl")
+    path = tmp_path / "dh.pem"
+    subprocess.run(
+        [
+            openssl,
+            "genpkey",
+            "-genparam",
+            "-algorithm",
+            "DH",
+            "-pkeyopt",
+            "dh_param:ffdhe2048",
+            "-out",
+            str(path),
+        ],
+        check=True,
+        timeout=PEER_TIMEOUT,
+        capture_output=True,
+    )
+    [node] = ask_node("context", [{"dhparam": {"file": str(path)}}])
+    assert node == {"ok": True}
+    create_secure_context({"dhparam": path.read_bytes()})
+    # Node silently drops parameters it cannot read; gnet says so.
+    with pytest.raises(NodeError) as raised:
+        create_secure_context({"dhparam": "garbage"})
+    assert raised.value.code == "ERR_OSSL_PEM_NO_START_LINE"
