@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from . import diagnostics, errors
 from ._aliases import add_module_aliases
-from .addresses import BlockList, SocketAddress, is_ip, is_ipv4, is_ipv6
+from .actor import run
+from .blocklist import BlockList
 from .emitter import EventEmitter
 from .errors import (
     AbortError,
@@ -28,9 +29,10 @@ from .errors import (
     TLSHandshakeTimeoutError,
 )
 from .events import on, once
-from .loop import run
+from .ip import is_ip, is_ipv4, is_ipv6
 from .server import Server, create_server
 from .socket import Socket, connect, create_connection, open_connection
+from .socketaddress import SocketAddress
 
 __version__ = "0.1.0"
 

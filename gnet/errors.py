@@ -38,6 +38,7 @@ __all__ = [
     "make_error",
     "system_error",
     "from_oserror",
+    "io_error",
     "aggregate_error",
     "describe_value",
 ]
@@ -204,11 +205,17 @@ NODE_ERRORS: dict[str, tuple[type[NodeError], Callable[..., str]]] = {
         Error,
         lambda what: f"another greenlet is already blocked in {what} on this socket",
     ),
+    "ERR_GNET_UNEXPECTED_KEYWORD": (
+        NodeTypeError,
+        lambda function, name: f"{function}() got an unexpected keyword argument {name!r}",
+    ),
     "ERR_GNET_FLOWING": (
         Error,
         lambda what: f"{what}() cannot be used while the socket is flowing "
         "('data' listeners, resume() or pipe() consume the stream)",
     ),
+    # gnet's own, for the PROXY protocol (gnet.proxy_protocol.ProxyProtocolError)
+    "ERR_GNET_PROXY_PROTOCOL": (Error, lambda detail: f"invalid PROXY protocol header: {detail}"),
 }
 
 
@@ -354,9 +361,14 @@ def system_error(
 _io_errors: dict[tuple[int, str], tuple[type[NodeSystemError], str, str]] = {}
 
 
-def _io_error(num: int, syscall: str) -> NodeSystemError:
-    """``system_error(num, syscall)`` for a read or write that failed (a peer's
-    reset, mostly): no address, no port; the class and message once per pair."""
+def io_error(exc: BaseException, syscall: str) -> BaseException:
+    """Translate what a transport's read, write or shutdown raised: the boundary
+    of the stream's I/O paths.  A reset peer is the common case, so the
+    class and message are built once per (errno, syscall) pair; no address,
+    no port (Node sets none on read/write errors)."""
+    num = getattr(exc, "errno", None)
+    if isinstance(exc, (NodeSystemError, NodeError)) or not isinstance(exc, OSError) or num is None:
+        return from_oserror(exc, syscall)
     shape = _io_errors.get((num, syscall))
     if shape is None:
         proto = system_error(num, syscall)
@@ -400,7 +412,7 @@ def from_oserror(
         return system_error(exc.errno or 0, "getaddrinfo", hostname=address)
     if isinstance(exc, OSError) and exc.errno is not None:
         if address is None and port is None and not kwargs:
-            return _io_error(exc.errno, syscall)
+            return io_error(exc, syscall)
         return system_error(exc.errno, syscall, address, port, **kwargs)
     if isinstance(exc, TimeoutError):
         return system_error(_errno.ETIMEDOUT, syscall, address, port, **kwargs)

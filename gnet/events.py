@@ -15,8 +15,8 @@ from typing import Any
 import gevent
 from gevent.event import Event
 
+from .actor import Actor
 from .emitter import EventEmitter
-from .loop import Actor
 
 __all__ = ["once", "on"]
 

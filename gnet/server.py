@@ -2,7 +2,7 @@
 
 The hub accepts connections on the real non-blocking listening socket
 (a watcher callback: accepting runs no user code, so it pays no greenlet
-switch), and the server's actor greenlet (:mod:`gnet.loop`) delivers the
+switch), and the server's actor greenlet (:mod:`gnet.actor`) delivers the
 server's own events (``'listening'``, ``'error'``, ``'drop'``, ``'close'``).
 Each accepted connection gets a :class:`~gnet.socket.Socket` with its own
 greenlet, whose first act is to emit the server's ``'connection'`` (running
@@ -16,11 +16,8 @@ arrive later as events.  Accept errors such as EMFILE back off and retry.
 
 from __future__ import annotations
 
-import _socket
-import errno
 import os
 import socket as _pysocket
-import stat
 from collections.abc import Callable
 from typing import Any
 
@@ -29,28 +26,26 @@ import gevent.event
 import gevent.socket
 
 from . import diagnostics
-from ._aliases import normalize_options, with_camel_aliases
-from ._args import node_callback, normalize_listen_args, validate_msecs
-from .addresses import BlockList, is_ip
-from .errors import from_oserror, make_error, system_error
-from .loop import Actor, logger
+from ._aliases import with_camel_aliases
+from .actor import Actor, logger
+from .errors import from_oserror, make_error
+from .ip import is_ip
+from .listen import adopt_handle, bind_tcp, bind_unix
+from .options import (
+    ListenOptions,
+    node_callback,
+    parse_listen_args,
+    parse_server_options,
+    validate_callback,
+    validate_msecs,
+)
 from .socket import Socket
+from .transport import SocketTransport
 
 __all__ = ["Server", "create_server"]
 
-DEFAULT_BACKLOG = 511
 _ACCEPT_BATCH = 64  # accepts per hub round before letting other watchers run
 _BACKOFF_MIN, _BACKOFF_MAX = 0.01, 1.0  # seconds, for EMFILE and friends
-
-_SERVER_OPTIONS = (
-    "allow_half_open",
-    "pause_on_connect",
-    "no_delay",
-    "keep_alive",
-    "keep_alive_initial_delay",
-    "high_water_mark",
-    "block_list",
-)
 
 
 @with_camel_aliases
@@ -77,18 +72,7 @@ class Server(Actor):
         super().__init__()
         if callable(options) and connection_listener is None:
             options, connection_listener = None, options
-        if options is not None and not isinstance(options, dict):
-            raise make_error("ERR_INVALID_ARG_TYPE", "options", "of type object", options)
-        opts = normalize_options(options)
-        opts.update(normalize_options(kwargs))
-        for key in ("keep_alive_initial_delay", "high_water_mark"):
-            value = opts.get(key)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-                raise make_error("ERR_INVALID_ARG_TYPE", f"options.{key}", "of type number", value)
-        block_list = opts.get("block_list")
-        if block_list is not None and not BlockList.is_block_list(block_list):
-            raise make_error("ERR_INVALID_ARG_TYPE", "options.blockList", "an instance of net.BlockList", block_list)
-        self._options = {k: opts[k] for k in _SERVER_OPTIONS if k in opts}
+        self._options = parse_server_options(options, kwargs)
         self._lsock: Any = None
         self._lwatch: Any = None
         self._address: Any = None
@@ -100,11 +84,7 @@ class Server(Actor):
         self._closing = False
         self._sockets: set[Socket] = set()
         if connection_listener is not None:
-            if not callable(connection_listener):
-                raise make_error(
-                    "ERR_INVALID_ARG_TYPE", "connectionListener", "of type function", connection_listener
-                )
-            self.on("connection", connection_listener)
+            self.on("connection", validate_callback(connection_listener, "connectionListener"))
 
     def __repr__(self) -> str:
         return f"<gnet.Server {self.address()!r}>"
@@ -120,29 +100,34 @@ class Server(Actor):
         callback)``.  Bad arguments raise; bind errors are ``'error'``
         events.
         """
-        options, callback = normalize_listen_args(args, dict(kwargs))
+        options, callback = parse_listen_args(args, kwargs)
         if self._lsock is not None:
             raise make_error("ERR_SERVER_ALREADY_LISTEN")
         if callback is not None:
             self.once("listening", callback)
-        backlog = options.get("backlog")
-        backlog = DEFAULT_BACKLOG if backlog is None else int(backlog)
         self._listen_id += 1
         self._closing = False
-        if options.get("handle") is not None or options.get("fd") is not None:
-            self._listen_on_handle(options, backlog)
-        elif "port" in options:
-            host = options.get("host")
-            if host is None or is_ip(host):
-                self._bind_tcp(host, options, backlog)
+        if options.kind == "tcp" and options.host is not None and not is_ip(options.host):
+            self._hold_ref(True)  # a pending lookup keeps run() waiting, as in Node
+            gevent.spawn(self._resolve_and_bind, self._listen_id, options.host, options)
+            return self
+        try:
+            if options.kind == "handle":
+                sock = adopt_handle(options)
+            elif options.kind == "tcp":
+                sock = bind_tcp(options.host, options)
             else:
-                self._hold_ref(True)  # a pending lookup keeps run() waiting, as in Node
-                gevent.spawn(self._resolve_and_bind, self._listen_id, host, options, backlog)
-        else:
-            self._bind_unix(options["path"], options, backlog)
+                assert options.path is not None
+                sock = bind_unix(options.path, options)
+                if not options.path.startswith("\0"):
+                    self._unlink_path = options.path
+        except OSError as err:
+            self._fail_listen(err)
+            return self
+        self._start(sock)
         return self
 
-    def _resolve_and_bind(self, listen_id: int, host: str, options: dict[str, Any], backlog: int) -> None:
+    def _resolve_and_bind(self, listen_id: int, host: str, options: ListenOptions) -> None:
         try:
             infos = gevent.socket.getaddrinfo(host, None, 0, _pysocket.SOCK_STREAM)
             address: str = infos[0][4][0]
@@ -151,106 +136,15 @@ class Server(Actor):
                 self._fail_listen(from_oserror(exc, "getaddrinfo", host))
             return
         if listen_id == self._listen_id and not self._closing and self._lsock is None:
-            self._bind_tcp(address, options, backlog)
-
-    def _bind_tcp(self, host: str | None, options: dict[str, Any], backlog: int) -> None:
-        port = options.get("port", 0)
-        ipv6_only = bool(options.get("ipv6_only"))
-        candidates = [host] if host is not None else ["::", "0.0.0.0"]
-        err: BaseException | None = None
-        for candidate in candidates:
-            family = _pysocket.AF_INET6 if ":" in candidate else _pysocket.AF_INET
             try:
-                sock = _socket.socket(family, _pysocket.SOCK_STREAM)
-            except OSError as exc:
-                err = exc
-                continue  # no IPv6 here: fall back to 0.0.0.0
-            try:
-                sock.setsockopt(_pysocket.SOL_SOCKET, _pysocket.SO_REUSEADDR, 1)
-                if options.get("reuse_port") and hasattr(_pysocket, "SO_REUSEPORT"):
-                    sock.setsockopt(_pysocket.SOL_SOCKET, _pysocket.SO_REUSEPORT, 1)
-                if family == _pysocket.AF_INET6:
-                    sock.setsockopt(_pysocket.IPPROTO_IPV6, _pysocket.IPV6_V6ONLY, int(ipv6_only))
-                sock.bind((candidate, port))
-                sock.listen(backlog)
-            except OSError as exc:
-                sock.close()
-                err = from_oserror(exc, "listen", candidate, port, description=True)
-                if host is None and exc.errno in (errno.EAFNOSUPPORT, errno.EADDRNOTAVAIL):
-                    continue
-                break
+                sock = bind_tcp(address, options)
+            except OSError as err:
+                self._fail_listen(err)
+                return
             self._start(sock)
-            return
-        assert err is not None
-        self._fail_listen(from_oserror(err, "listen", host, port, description=True))
-
-    def _bind_unix(self, path: str, options: dict[str, Any], backlog: int) -> None:
-        readable_all = bool(options.get("readable_all"))
-        writable_all = bool(options.get("writable_all"))
-        abstract = path.startswith("\0")
-        if abstract and (readable_all or writable_all):
-            raise make_error(
-                "ERR_INVALID_ARG_VALUE", "options", options, "can not set readableAll or writableAllt to true when path is abstract unix socket"
-            )
-        sock = _socket.socket(_pysocket.AF_UNIX, _pysocket.SOCK_STREAM)
-        try:
-            try:
-                sock.bind(path)
-            except OSError as exc:
-                if exc.errno is None:  # "AF_UNIX path too long": libuv says EINVAL
-                    raise OSError(errno.EINVAL, str(exc)) from None
-                raise
-            if readable_all or writable_all:
-                mode = os.stat(path).st_mode
-                if readable_all:
-                    mode |= stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
-                if writable_all:
-                    mode |= stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
-                os.chmod(path, stat.S_IMODE(mode))
-            sock.listen(backlog)
-        except OSError as exc:
-            sock.close()
-            code = exc.errno or errno.EINVAL
-            if code == errno.ENOENT:
-                code = errno.EACCES  # libuv's uv_pipe_bind reports a missing directory so
-            self._fail_listen(system_error(code, "listen", path, -1, description=True))
-            return
-        self._unlink_path = None if abstract else path
-        self._start(sock)
-
-    def _listen_on_handle(self, options: dict[str, Any], backlog: int) -> None:
-        handle = options.get("handle")
-        fd = options.get("fd")
-        if isinstance(handle, Server):
-            fd = handle._lsock.fileno() if handle._lsock is not None else None
-        elif handle is not None and hasattr(handle, "fileno"):
-            fd = handle.fileno()
-        elif isinstance(handle, dict):
-            fd = handle.get("fd")
-        sock = None
-        try:
-            if fd is None:
-                raise OSError(errno.EINVAL, "invalid handle")
-            dup = os.dup(fd)
-            try:
-                sock = _socket.socket(fileno=dup)
-            except OSError:
-                os.close(dup)
-                raise
-            if sock.type != _pysocket.SOCK_STREAM:
-                raise OSError(errno.EINVAL, "not a stream socket")
-            sock.listen(backlog)
-        except OSError:
-            if sock is not None:
-                sock.close()
-            # Node reports every unusable handle or fd as an async EINVAL.
-            self._fail_listen(system_error(errno.EINVAL, "listen", None, None, description=True))
-            return
-        self._start(sock)
 
     def _start(self, sock: Any) -> None:
         self._hold_ref(True)
-        sock.setblocking(False)
         self._lsock = sock
         self._lwatch = self._hub.loop.io(sock.fileno(), 1)
         self._address = self.address()
@@ -355,11 +249,11 @@ class Server(Actor):
     def _on_accept(self, fd: int, addr: Any) -> None:
         lsock = self._lsock
         try:
-            sock = _socket.socket(lsock.family, _pysocket.SOCK_STREAM, 0, fd)
+            sock = SocketTransport(lsock.family, _pysocket.SOCK_STREAM, 0, fd)
         except OSError:
             os.close(fd)  # not a socket object yet: nobody else would close it
             return
-        block_list = self._options.get("block_list")
+        block_list = self._options.block_list
         if block_list is not None and isinstance(addr, tuple):
             family = "ipv6" if lsock.family == _pysocket.AF_INET6 else "ipv4"
             if block_list.check(addr[0], family):
@@ -371,10 +265,10 @@ class Server(Actor):
             sock.close()
             self._defer(self.emit, "drop", data)
             return
-        self._sockets.add(Socket._accepted(self, sock, self._options))
+        self._sockets.add(Socket._accepted(self, sock, self._options, self._connection_ended))
 
-    def _connection_closed(self, conn: Socket) -> None:
-        """Called by a socket's destroy(): one slot free; maybe the server's 'close'."""
+    def _connection_ended(self, conn: Socket) -> None:
+        """Each accepted socket's destroy hook: one slot free; maybe the server's 'close'."""
         if conn in self._sockets:
             self._sockets.discard(conn)
             self._emit_close_if_drained()
@@ -390,6 +284,7 @@ class Server(Actor):
 
     def get_connections(self, callback: Callable[..., Any]) -> Server:
         """Node's ``getConnections(cb)``: ``cb(None, count)``, always later."""
+        validate_callback(callback)
         self._defer(callback, None, len(self._sockets))
         return self
 

@@ -1,0 +1,256 @@
+"""What the ``gnet`` commands share: endpoints, names for addresses and errors,
+serving until a signal (systemd-aware), and the ``--metrics`` endpoint."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import gevent
+import gevent.event
+import gevent.os
+
+import gnet
+from gnet import systemd
+
+log = logging.getLogger("gnet.cli")
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8124
+DEFAULT_SHUTDOWN_TIMEOUT = 5.0
+_CHUNK = 65536
+_EXIT_USAGE = 2
+_EXIT_INTERRUPTED = 130
+
+
+class CommandError(Exception):
+    """A failure to report as one line on stderr, with a non-zero exit status."""
+
+
+# ---------------------------------------------------------------------------
+# addresses
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where to listen or connect: a TCP host and port, or a UNIX socket path."""
+
+    host: str | None = None
+    port: int | None = None
+    path: str | None = None
+
+    def connect_options(self) -> dict[str, Any]:
+        if self.path is not None:
+            return {"path": self.path}
+        return {"host": self.host, "port": self.port}
+
+    def listen_args(self) -> tuple[Any, ...]:
+        if self.path is not None:
+            return (self.path,)
+        return (self.port, self.host)
+
+    def __str__(self) -> str:
+        if self.path is not None:
+            return _show_path(self.path)
+        return _host_port(self.host or "", self.port)
+
+
+def _show_path(path: str) -> str:
+    # A Linux abstract socket name starts with NUL; `@name` is how ss(8) shows it.
+    return "@" + path[1:] if path.startswith("\0") else path
+
+
+def _host_port(host: str, port: object) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _parse_port(text: str) -> int:
+    """A port number; range errors are left to gnet so they read as Node's."""
+    if not text.isdigit():
+        # gnet (like Node) would take a non-numeric string for a pipe path.
+        raise CommandError(f"invalid port {text!r}: expected a number from 0 to 65535")
+    return int(text)
+
+
+def parse_endpoint(spec: str, default_host: str = DEFAULT_HOST) -> Endpoint:
+    """``host:port``, ``[v6]:port``, ``port`` (on ``default_host``) or a UNIX socket path."""
+    if spec.isdigit():
+        return Endpoint(default_host, _parse_port(spec))
+    if spec.startswith("["):
+        host, sep, port = spec[1:].partition("]:")
+        if not sep or not host:
+            raise CommandError(f"invalid address {spec!r}: expected [host]:port")
+        return Endpoint(host, _parse_port(port))
+    if "/" in spec or spec.startswith("\0"):
+        return Endpoint(path=spec)
+    host, sep, port = spec.rpartition(":")
+    if not sep:
+        return Endpoint(path=spec)  # a bare name: a socket file in this directory
+    if ":" in host:
+        raise CommandError(f"invalid address {spec!r}: write an IPv6 address as [host]:port")
+    return Endpoint(host or default_host, _parse_port(port))
+
+
+def format_address(address: dict[str, Any] | str | None) -> str:
+    """A server's ``address()`` as one word: ``host:port`` or the path."""
+    if address is None:
+        return "?"
+    if isinstance(address, str):
+        return _show_path(address)
+    return _host_port(str(address["address"]), address["port"])
+
+
+def peer_name(sock: gnet.Socket) -> str:
+    """The remote end of a connection, for logs; ``unix`` for a UNIX socket."""
+    host, port = sock.remote_address, sock.remote_port
+    return _host_port(host, port) if host is not None else "unix"
+
+
+def describe_error(err: BaseException) -> str:
+    """One line for an error, with Node's code when the message lacks it."""
+    text = str(err) or type(err).__name__
+    code = getattr(err, "code", None)
+    if isinstance(code, str) and code not in text:
+        text = f"{code}: {text}"
+    return text
+
+
+# ---------------------------------------------------------------------------
+# running a server until a signal
+
+
+class _Stopper:
+    """SIGINT/SIGTERM: the first asks for a graceful stop, a second forces it."""
+
+    def __init__(self) -> None:
+        self.outcome: gevent.event.AsyncResult = gevent.event.AsyncResult()
+        self.forced = gevent.event.Event()
+        self._handlers: list[Any] = []
+
+    def __enter__(self) -> _Stopper:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self._handlers.append(gevent.signal_handler(signum, self._on_signal, signum))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for handler in self._handlers:
+            handler.cancel()
+        self._handlers.clear()
+
+    def _on_signal(self, signum: int) -> None:
+        name = signal.Signals(signum).name
+        if not self.outcome.ready():
+            log.info("%s: shutting down", name)
+            self.outcome.set(None)
+        elif not self.forced.is_set():
+            log.warning("%s: stopping now, closing every connection", name)
+            self.forced.set()
+
+
+Target = Endpoint | systemd.ListenFd  # where one server listens
+
+
+def listen_targets(command: str, endpoint: Endpoint | None) -> list[Target]:
+    """The sockets systemd passed, if any (they win over ``endpoint``), else ``endpoint``.
+
+    Of several, those named ``command`` if any is, else all; one server each.
+    """
+    try:
+        inherited = systemd.select_listeners(systemd.listen_fds(), command)
+    except (TypeError, ValueError) as exc:  # an Accept=yes socket, a malformed LISTEN_FDS
+        raise CommandError(describe_error(exc)) from None
+    if inherited:
+        log.debug("serving %d socket(s) passed by systemd instead of %s", len(inherited), endpoint)
+        return list(inherited)
+    if endpoint is None:
+        raise CommandError("LISTEN '-' takes the sockets systemd passes, and there are none")
+    return [endpoint]
+
+
+def serve_until_signal(
+    make_server: Callable[[], gnet.Server],
+    targets: Sequence[Target],
+    stopper: _Stopper,
+    service: systemd.Service,
+    banner: Callable[[str], str],
+) -> list[gnet.Server]:
+    """One server per target; block until a signal; raise a listen error instead.
+
+    Prints ``banner(addresses)`` on stdout once all listen, and tells systemd.
+    Errors after that (accept failures, which gnet retries) are only logged.
+    """
+    servers = [make_server() for _ in targets]
+    waiting = len(servers)
+
+    def on_listening() -> None:
+        nonlocal waiting
+        waiting -= 1
+        if waiting == 0:
+            where = ", ".join(format_address(server.address()) for server in servers)
+            print(banner(where), flush=True)
+            service.ready(f"listening on {where}")
+
+    def on_error(err: BaseException) -> None:
+        if waiting == 0:
+            log.warning("server error: %s", describe_error(err))
+        elif not stopper.outcome.ready():
+            stopper.outcome.set_exception(CommandError(describe_error(err)))
+
+    for server, target in zip(servers, targets, strict=True):
+        server.on("listening", on_listening)
+        server.on("error", on_error)
+        try:
+            server.listen(*(target.listen_args() if isinstance(target, Endpoint) else (target,)))
+        except (TypeError, ValueError, OSError) as exc:  # Node's synchronous throws
+            raise CommandError(describe_error(exc)) from None
+    try:
+        stopper.outcome.get()
+    except BaseException:
+        for server in servers:
+            server.close()
+        raise
+    return servers
+
+
+# ---------------------------------------------------------------------------
+# --metrics: Prometheus metrics of the command's server, over HTTP
+
+
+@contextmanager
+def _serving_metrics(spec: str | None) -> Iterator[None]:
+    """With ``--metrics ADDRESS``: count the connections and serve the counts at /metrics."""
+    if spec is None:
+        yield
+        return
+    endpoint = parse_endpoint(spec)
+    try:
+        from ..metrics.http import start_metrics_server
+    except ImportError:
+        raise CommandError(
+            "--metrics needs prometheus-client: pip install 'gnet[prometheus]'"
+        ) from None
+    try:  # prometheus-client's default registry: with the process's CPU, memory and GC
+        started = start_metrics_server(*endpoint.listen_args())
+    except (TypeError, ValueError, OSError) as exc:
+        raise CommandError(f"--metrics {spec}: {describe_error(exc)}") from None
+    with started:
+        address = started.address()
+        where = format_address(address)
+        # A UNIX socket has no http:// URL (curl --unix-socket PATH http://localhost/metrics).
+        url = f"{where} (GET /metrics)" if isinstance(address, str) else f"http://{where}/metrics"
+        print(f"metrics on {url}", flush=True)
+        yield
+
+
+def _metrics_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--metrics",
+        metavar="ADDRESS",
+        help="serve Prometheus metrics at http://ADDRESS/metrics (host:port, a port on "
+        f"{DEFAULT_HOST}, or a UNIX socket path); needs prometheus-client",
+    )
