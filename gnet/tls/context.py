@@ -35,8 +35,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .._aliases import normalize_options, with_camel_aliases
-from ..errors import from_ssl_error, make_error, tls_error
+from ..errors import make_error, tls_error
 from ._verify_hook import continue_on_verify_error
+from .errors import from_ssl_error
 from .roles import ClientRole, ServerRole
 
 if TYPE_CHECKING:

@@ -37,9 +37,10 @@ import datetime
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from ..errors import make_error, verify_error
+from ..errors import make_error
 from ._verify_hook import is_continuing, verify_result
 from .certs import peer_certificate, read_fields
+from .errors import verify_error
 from .identity import check_server_identity
 
 __all__ = ["TrustStore", "verify_peer", "peer_chain", "handshake_verdict"]

@@ -21,7 +21,7 @@ import pytest
 from tls_support import tls_certs, write_certs
 from tls_wire import PEER_TIMEOUT, BioSocket, Peer, connect_tls, node_tls
 
-from gnet.errors import TLSError, from_ssl_error, tls_error
+from gnet.errors import TLSError, tls_error
 from gnet.tls import (
     ClientRole,
     SecureContext,
@@ -33,6 +33,7 @@ from gnet.tls import (
     parse_client_hello,
     select_alpn,
 )
+from gnet.tls.errors import from_ssl_error
 from gnet.tls.hello import ALERT_NO_APPLICATION_PROTOCOL, alert_record
 from support import require_tool
 

@@ -12,19 +12,16 @@ import ssl
 import pytest
 
 from gnet.errors import (
-    X509_VERIFY_CODES,
     Error,
     NodeError,
     NodeSystemError,
     TLSCertificateError,
     TLSError,
     altname_error,
-    from_ssl_error,
     make_error,
-    tls_disconnect_error,
     tls_error,
-    verify_error,
 )
+from gnet.tls.errors import X509_VERIFY_CODES, from_ssl_error, tls_disconnect_error, verify_error
 
 
 def test_tls_errors_are_ssl_errors_with_node_codes() -> None:

@@ -16,8 +16,9 @@ from tls_support import tls_certs
 from tls_wire import BioEnd, handshake_in_memory
 
 import gnet.tls.context
-from gnet.errors import NodeError, NodeSystemError, TLSCertificateError, TLSError, from_ssl_error
+from gnet.errors import NodeError, NodeSystemError, TLSCertificateError, TLSError
 from gnet.tls import ClientRole, ServerRole, TrustStore, create_secure_context, handshake_verdict
+from gnet.tls.errors import from_ssl_error
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from tls_support import tls_certs
 from tls_wire import BioEnd
 
-from gnet.errors import from_ssl_error
 from gnet.tls import ClientRole, create_secure_context, parse_client_hello
+from gnet.tls.errors import from_ssl_error
 from gnet.tls.hello import ALERT_NO_APPLICATION_PROTOCOL, alert_record
 
 
