@@ -23,8 +23,10 @@ connection:
   and answer an SNICallback that takes its time.
 * ``DEFAULT_MIN_VERSION``, ``DEFAULT_MAX_VERSION``, ``DEFAULT_CIPHERS``,
   ``DEFAULT_ECDH_CURVE``, :func:`get_ciphers`, ``root_certificates``.
-* Errors: :mod:`gnet.errors` (``TLSError``, ``TLSCertificateError``,
-  ``from_ssl_error``).
+* Errors: the classes (``TLSError``, ``TLSCertificateError``,
+  ``TLSHandshakeTimeoutError``) and codes are in :mod:`gnet.errors`;
+  :func:`gnet.tls.errors.from_ssl_error` translates Python's ``ssl``
+  exceptions into them.
 
 The plan, on the core's pluggable transport: a TLS transport (an
 ``ssl.SSLObject`` over two ``MemoryBIO``\\ s under the same stream a plain
