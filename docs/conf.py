@@ -41,8 +41,6 @@ myst_heading_anchors = 4
 
 html_theme = "furo"
 html_title = f"gnet {release}"
-# Nothing is fetched from elsewhere: no search index of another site, no fonts.
-html_show_sourcelink = False
 
 autodoc_member_order = "bysource"
 autodoc_typehints = "signature"
