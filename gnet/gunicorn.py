@@ -36,7 +36,6 @@ Needs the optional ``gunicorn`` package (``pip install gnet[gunicorn]``).
 from __future__ import annotations
 
 import os
-import time
 from typing import Any
 
 import gevent
@@ -150,22 +149,20 @@ class Worker(_GunicornWorker):  # type: ignore[misc]
     def _drain(self, timeout: float, interval: float) -> None:
         """Stop accepting; let connections finish until ``timeout``; destroy what is left.
 
-        Written against today's public API; when ``Server.shutdown(timeout)``
-        drains without ending connections mid-exchange, this becomes that call.
+        ``Server.shutdown`` for each server, with ``idle_after=None``: a
+        reload (HUP, TTOU) must cut nothing, so a client idle on an old
+        worker keeps its connection until it ends it or the graceful timeout
+        passes, as with gunicorn's own workers.  A handler that serves
+        requests in a loop can check ``sock.server.shutting_down`` between
+        them.  Heartbeats go on meanwhile: a long drain is not a hung worker.
         """
-        closed = [gevent.event.Event() for _ in self._servers]
-        for server, done in zip(self._servers, closed, strict=True):
-            server.close(lambda _err=None, done=done: done.set())
         self.log.info("Draining %d connection(s) for up to %gs", len(self._connections), timeout)
-        deadline = time.monotonic() + timeout
-        while not all(done.is_set() for done in closed):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                self.log.warning("Worker graceful timeout (pid:%s)", self.pid)
-                self._stop_now()
-                return
-            self.notify()  # a long drain must not look like a hung worker
-            gevent.wait(closed, timeout=min(interval, remaining), count=len(closed))
+        stops = [gevent.spawn(server.shutdown, timeout, idle_after=None) for server in self._servers]
+        while not all(stop.ready() for stop in stops):
+            self.notify()
+            gevent.wait(stops, timeout=interval)
+        if sum(stop.get() for stop in stops):
+            self.log.warning("Worker graceful timeout (pid:%s)", self.pid)
 
     def _stop_now(self) -> None:
         for server in self._servers:
