@@ -22,6 +22,10 @@ Signals, as gunicorn defines them for its workers:
 * QUIT, INT: destroy every connection and exit at once.
 * USR1 reopens the log files; WINCH is ignored.
 
+``--proxy-protocol v1|v2|auto`` makes every server read a PROXY protocol
+header before the handler runs, from the peers in ``--proxy-allow-from``
+(gunicorn's default: ``127.0.0.1,::1``; ``*``: any).
+
 ``max_requests`` (with its jitter) counts *connections*: after that many the
 worker drains and exits and the arbiter starts a fresh one.  Like
 gunicorn's gevent worker, this one applies ``gevent.monkey.patch_all()`` in
@@ -111,8 +115,11 @@ class Worker(_GunicornWorker):  # type: ignore[misc]
 
     def run(self) -> None:
         handler = self.wsgi  # gunicorn's name for the loaded application
+        options = self._server_options()
         for listener in self.sockets:
-            server = create_server(lambda sock, handler=handler: self._on_connection(sock, handler))
+            server = create_server(
+                options, lambda sock, handler=handler: self._on_connection(sock, handler)
+            )
             server.on(
                 "error", lambda err, listener=listener: self.log.warning("%s: %s", listener, err)
             )
@@ -135,6 +142,22 @@ class Worker(_GunicornWorker):  # type: ignore[misc]
             self._stop_now()
         else:
             self._drain(self.cfg.graceful_timeout, interval)
+
+    def _server_options(self) -> dict[str, Any]:
+        """gunicorn's ``--proxy-protocol`` and ``--proxy-allow-from`` as gnet's options.
+
+        gunicorn reads the header for HTTP; here every connection's header is
+        read before the handler runs (``sock.proxy``, ``sock.remote_address``).
+        """
+        mode = getattr(self.cfg, "proxy_protocol", "off")
+        if mode is True:  # gunicorn before 24: a flag
+            mode = "auto"
+        if mode in (False, None, "off"):
+            return {}
+        allowed = [ip for ip in getattr(self.cfg, "proxy_allow_ips", ["*"]) if ip]
+        if "*" in allowed:
+            return {"proxy_protocol": mode}
+        return {"proxy_protocol": mode, "proxy_trusted": allowed}
 
     def _on_connection(self, sock: Socket, handler: Any) -> None:
         self._connections.add(sock)

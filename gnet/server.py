@@ -255,7 +255,9 @@ class Server(Actor):
             os.close(fd)  # not a socket object yet: nobody else would close it
             return
         block_list = self._options.block_list
-        if block_list is not None and isinstance(addr, tuple):
+        # Behind a PROXY-protocol balancer the block list is for the real
+        # client, checked once its header is read (gnet.proxy_io).
+        if block_list is not None and isinstance(addr, tuple) and self._options.proxy_protocol is None:
             family = "ipv6" if lsock.family == _pysocket.AF_INET6 else "ipv4"
             if block_list.check(addr[0], family):
                 sock.close()  # Node: closed at once, no 'connection', no 'drop'
