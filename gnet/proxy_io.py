@@ -68,10 +68,12 @@ def serve_after_header(sock: Socket, server: Server, options: ServerOptions) -> 
 
 def _read_header(sock: Socket, server: Server, options: ServerOptions) -> bool:
     """The header read and applied (True), or the connection dropped (False)."""
+    # The peer's address, read now (and kept): the trust check needs it, and a
+    # drop reported after a reset inside the header still names the peer.
+    peer = sock._remote_info().get("address")
     trusted = options.proxy_trusted
     if trusted is not None and sock._family != _pysocket.AF_UNIX:
-        peer = _peer(sock)
-        if peer is None or not trusted.check(peer[0], _family_name(sock._family)):
+        if peer is None or not trusted.check(peer, _family_name(sock._family)):
             _reject(sock, server, diagnostics.DROP_PROXY_UNTRUSTED, None)
             return False
     parser = ProxyParser(options.proxy_protocol, options.proxy_max_header)  # type: ignore[arg-type]
@@ -156,16 +158,6 @@ def _reject(sock: Socket, server: Server, reason: str, error: BaseException | No
     server._defer(server.emit, "drop", data)
 
 
-def _peer(sock: Socket) -> Any:
-    transport = sock._transport
-    if transport is None:
-        return None
-    try:
-        return transport.getpeername()
-    except OSError:
-        return None
-
-
 def _family_name(family: int) -> str:
     return "ipv6" if family == _pysocket.AF_INET6 else "ipv4"
 
@@ -178,7 +170,9 @@ def _drop_data(sock: Socket) -> dict[str, Any] | None:
     if sock._family == _pysocket.AF_UNIX:
         return None
     local, remote = sock.address(), sock._remote_info()
-    if not local or not remote:
+    if not local:  # the socket is gone (a reset): its own end is unknown now
+        local = {"address": None, "port": None, "family": remote.get("family")}
+    if not remote:
         return None
     return {
         "local_address": local["address"],

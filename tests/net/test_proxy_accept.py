@@ -490,5 +490,6 @@ def test_no_leaks_after_every_kind_of_rejection(
     with gevent.Timeout(TIMEOUT):
         while server.connections:
             gevent.sleep(0.005)
-    reasons = sorted(d["reason"] if d else "-" for d in drops.firsts)
-    assert reasons.count(diagnostics.DROP_PROXY_TIMEOUT) == 1
+    reasons = sorted(d["reason"] for d in drops.firsts)
+    assert reasons == [diagnostics.DROP_PROXY_REJECTED] * 3 + [diagnostics.DROP_PROXY_TIMEOUT]
+    assert all(d["remote_address"] == "127.0.0.1" for d in drops.firsts)  # the reset one too
