@@ -266,9 +266,10 @@ def main() -> None:
             print(f'| {setup.label} | n/a{r.marks} | | | | |')
             continue
         rate, cores = statistics.median(r.rates), statistics.median(r.server_cores)
+        marks = ''.join(sorted(set(r.marks)))
         ratio = f'{rate / base:.2f}' if base else '–'
         spread = r.spread[len(r.spread) // 2] if r.spread else []
-        print(f'| {setup.label} | {rate:,.0f}{r.marks} | {ratio} | {cores:.2f} | {rate / cores:,.0f} | {spread} |')
+        print(f'| {setup.label} | {rate:,.0f}{marks} | {ratio} | {cores:.2f} | {rate / cores:,.0f} | {spread} |')
     print('\nmarks (any round): ! errors  * loadgen ≥ 90% of its core  '
           f'~ other processes busy > {harness.NOISY} cores')
 
