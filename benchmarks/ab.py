@@ -43,6 +43,7 @@ from harness import (  # noqa: E402
     cpus,
     log,
     raise_nofile,
+    require_tls,
     run_loadgen,
     server_env,
 )
@@ -101,6 +102,8 @@ def main() -> None:
 
     server_cpu, loadgen_cpu = cpus()
     loadgen = build_loadgen()
+    if args.load.startswith('tls-'):
+        require_tls(loadgen)
     raise_nofile(100)
     workdir = Path(tempfile.mkdtemp(prefix='gnet-ab-'))
     extra_env = tls.make_certificate(workdir) if args.load.startswith('tls-') else {}
