@@ -20,7 +20,7 @@ def handle(sock):
 
 def create_server(listener):
     server = gnet.tls.create_server(OPTIONS, listener)
-    # ('err', tls_socket), as Node: the handshake load's RST close mid-handshake is expected
+    # (err, tls_socket) as in Node; the handshake load's RST close mid-handshake is expected
     server.on('tlsClientError', lambda _err, _tls_socket: None)
     return server
 
