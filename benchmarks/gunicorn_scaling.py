@@ -46,7 +46,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import echo as harness  # noqa: E402  (the load generator, pinning and quiet-wait of echo.py)
+import harness  # noqa: E402  (the load generator, pinning and quiet-wait the runners share)
 
 START_TIMEOUT = 30.0
 
