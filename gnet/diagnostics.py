@@ -36,7 +36,6 @@ from __future__ import annotations
 import errno as _errno
 import itertools
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
@@ -93,7 +92,9 @@ __all__ = [
 # How a connection ended (ConnectionClosed.outcome).
 CLEAN: Final = "clean"  # no error: both sides ended, or a destroy() without error
 ERROR: Final = "error"  # ended by an error; ConnectionClosed.error_code says which
-TIMEOUT: Final = "timeout"  # a helper's deadline, or an idle 'timeout' followed by destroy()
+# TIMEOUT: a helper's deadline, or a socket that ended without an error while
+# idle since its 'timeout' (the usual on('timeout', destroy) or end()).
+TIMEOUT: Final = "timeout"
 DROPPED: Final = "dropped"  # refused by the server before 'connection' (ConnectionDropped too)
 
 # Why a server dropped a connection (ConnectionDropped.reason).
@@ -139,44 +140,24 @@ _ids = itertools.count(1)
 
 
 def next_connection_id() -> int:
-    """A new per-process connection id (1, 2, ...); the socket takes one when created."""
+    """A new per-process connection id (1, 2, ...); every socket takes one when created."""
     return next(_ids)
-
-
-# Until every socket carries its own ``connection_id`` and start time, the
-# events keep them here, weakly, from the first event that names a socket.
-_fallback_ids: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
-_fallback_starts: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
 
 
 def connection_id(sock: Socket) -> int:
     """``sock.connection_id``: the number that names ``sock`` in events and logs."""
-    cid: int | None = getattr(sock, "connection_id", None)
-    if cid is None:
-        cid = _fallback_ids.get(sock)
-        if cid is None:
-            cid = _fallback_ids[sock] = next(_ids)
-    return cid
+    return sock.connection_id
 
 
 def _known_connection_id(obj: object) -> int:
-    """The connection id of ``obj`` if it is a socket that has one, else 0."""
-    cid = getattr(obj, "connection_id", None)
-    if isinstance(cid, int):
-        return cid
-    try:
-        return _fallback_ids.get(obj, 0)
-    except TypeError:  # not weakly referenceable: not a socket
-        return 0
-
-
-def _mark_started(sock: Socket, at: float) -> None:
-    if getattr(sock, "connection_id", None) is None:
-        _fallback_starts.setdefault(sock, at)
+    """The connection id of ``obj`` if it is a socket, else 0 (a server)."""
+    cid = getattr(obj, "connection_id", 0)
+    return cid if isinstance(cid, int) else 0
 
 
 def _since_start(sock: Socket, at: float) -> float | None:
-    started = _fallback_starts.get(sock)
+    """Seconds from ``sock``'s accept or ``connect()`` to ``at``; None if it never started."""
+    started = sock._started
     return None if started is None else at - started
 
 
@@ -304,7 +285,7 @@ class ConnectionDropped:
     def __post_init__(self) -> None:
         if not self.connection_id:
             sock = self.socket
-            _set(self, "connection_id", connection_id(sock) if sock is not None else next(_ids))
+            _set(self, "connection_id", sock.connection_id if sock is not None else next(_ids))
 
 
 # ----------------------------------------------------------------------
@@ -326,8 +307,7 @@ class ConnectionAccepted:
 
     def __post_init__(self) -> None:
         if not self.connection_id:
-            _set(self, "connection_id", connection_id(self.socket))
-        _mark_started(self.socket, self.at)
+            _set(self, "connection_id", self.socket.connection_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,7 +319,8 @@ class ConnectionClosed:
     ``outcome`` is :data:`CLEAN`, :data:`ERROR`, :data:`TIMEOUT` or
     :data:`DROPPED`, and ``error_code`` Node's code of the error (None when
     clean or when the error has none); ``duration`` is the seconds from
-    the accept (or from ``connect()``) to the close, None when unknown.
+    the accept (or from ``connect()``) to the close, None for a socket
+    that never connected.
     """
 
     socket: Socket
@@ -354,7 +335,7 @@ class ConnectionClosed:
 
     def __post_init__(self) -> None:
         if not self.connection_id:
-            _set(self, "connection_id", connection_id(self.socket))
+            _set(self, "connection_id", self.socket.connection_id)
         if not self.outcome:
             _set(self, "outcome", outcome_of(self.error))
         if self.error_code is None and self.error is not None:
@@ -382,8 +363,7 @@ class ClientConnectStarted:
 
     def __post_init__(self) -> None:
         if not self.connection_id:
-            _set(self, "connection_id", connection_id(self.socket))
-        _mark_started(self.socket, self.at)
+            _set(self, "connection_id", self.socket.connection_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,7 +378,7 @@ class ClientConnected:
 
     def __post_init__(self) -> None:
         if not self.connection_id:
-            _set(self, "connection_id", connection_id(self.socket))
+            _set(self, "connection_id", self.socket.connection_id)
         if self.duration is None:
             _set(self, "duration", _since_start(self.socket, self.at))
 
@@ -415,7 +395,7 @@ class ClientConnectFailed:
 
     def __post_init__(self) -> None:
         if not self.connection_id:
-            _set(self, "connection_id", connection_id(self.socket))
+            _set(self, "connection_id", self.socket.connection_id)
         if self.duration is None:
             _set(self, "duration", _since_start(self.socket, self.at))
 
@@ -440,7 +420,7 @@ class SocketTimeout:
 
     def __post_init__(self) -> None:
         if not self.connection_id:
-            _set(self, "connection_id", connection_id(self.socket))
+            _set(self, "connection_id", self.socket.connection_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -458,7 +438,7 @@ class BackpressureStarted:
 
     def __post_init__(self) -> None:
         if not self.connection_id:
-            _set(self, "connection_id", connection_id(self.socket))
+            _set(self, "connection_id", self.socket.connection_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -473,7 +453,7 @@ class BackpressureEnded:
 
     def __post_init__(self) -> None:
         if not self.connection_id:
-            _set(self, "connection_id", connection_id(self.socket))
+            _set(self, "connection_id", self.socket.connection_id)
 
 
 # ----------------------------------------------------------------------
@@ -492,7 +472,7 @@ class TLSHandshakeStarted:
 
     def __post_init__(self) -> None:
         if not self.connection_id:
-            _set(self, "connection_id", connection_id(self.socket))
+            _set(self, "connection_id", self.socket.connection_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -515,7 +495,7 @@ class TLSHandshakeCompleted:
 
     def __post_init__(self) -> None:
         if not self.connection_id:
-            _set(self, "connection_id", connection_id(self.socket))
+            _set(self, "connection_id", self.socket.connection_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -534,7 +514,7 @@ class TLSHandshakeFailed:
 
     def __post_init__(self) -> None:
         if not self.connection_id:
-            _set(self, "connection_id", connection_id(self.socket))
+            _set(self, "connection_id", self.socket.connection_id)
         if self.code is None:
             _set(self, "code", error_code(self.error))
 
@@ -559,7 +539,7 @@ class ProxyHeaderReceived:
 
     def __post_init__(self) -> None:
         if not self.connection_id:
-            _set(self, "connection_id", connection_id(self.socket))
+            _set(self, "connection_id", self.socket.connection_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -578,7 +558,7 @@ class ProxyHeaderRejected:
 
     def __post_init__(self) -> None:
         if not self.connection_id:
-            _set(self, "connection_id", connection_id(self.socket))
+            _set(self, "connection_id", self.socket.connection_id)
 
 
 # ----------------------------------------------------------------------

@@ -22,13 +22,14 @@ from __future__ import annotations
 import errno
 import socket as _pysocket
 from collections.abc import Callable, Sequence
+from time import monotonic as _monotonic
 from typing import TYPE_CHECKING, Any
 
 import gevent.event
 
-from . import diagnostics
+from . import diagnostics, logs
 from ._aliases import with_camel_aliases
-from .actor import Actor, logger
+from .actor import Actor
 from .blocking import Blocking
 from .buffers import ReadBuffer, WriteQueue
 from .connect import Cancelled
@@ -63,9 +64,6 @@ _DESTROYED, _CLOSED = Phase.DESTROYED, Phase.CLOSED
 _R_IDLE, _R_OPEN, _R_ENDED = ReadSide.IDLE, ReadSide.OPEN, ReadSide.ENDED
 _W_OPEN, _W_FINISHED = WriteSide.OPEN, WriteSide.FINISHED
 
-# Errors that mean the peer went away: routine for a server, not a bug.
-_PEER_GONE = frozenset({"ECONNRESET", "EPIPE", "ETIMEDOUT", "ECONNABORTED"})
-
 Callback = Callable[..., Any]
 
 
@@ -91,7 +89,7 @@ class Socket(Blocking, Readable, Writable, Actor):
         "_decoder", "_encoding", "_wq", "_end_callbacks", "_errored", "bytes_read",
         "_bytes_written", "_timeout_ms", "_idle", "_remote", "_connect_options",
         "_pipes", "_reader", "_sender", "_no_delay", "_keep_alive", "_attempted",
-        "_drained", "_reported",
+        "_drained", "_reported", "_id", "_started", "_outcome", "_peer_addr", "_pressured_at",
     )  # fmt: skip
 
     def __init__(self, options: dict[str, Any] | int | None = None, **kwargs: Any) -> None:
@@ -128,6 +126,11 @@ class Socket(Blocking, Readable, Writable, Actor):
         self._attempted: list[str] | None = None
         self._drained = True  # the last read emptied the transport: wait before reading
         self._reported: BaseException | None = None  # last exception logged as a listener's
+        self._id = diagnostics.next_connection_id()  # names it in events and logs
+        self._started: float | None = None  # monotonic, at accept or connect()
+        self._outcome = ""  # how it ended when not by its error: TIMEOUT, DROPPED (PROXY)
+        self._peer_addr: Any = None  # accept()'s address: the peer without getpeername
+        self._pressured_at: float | None = None  # write() returned False (and someone subscribes)
         if options is None and not kwargs:
             return  # Socket() and accepted sockets: the defaults above
         opts = parse_socket_options(options, kwargs)
@@ -154,7 +157,7 @@ class Socket(Blocking, Readable, Writable, Actor):
     def _describe(self) -> str:
         if self._family == _pysocket.AF_UNIX:
             return "unix"
-        remote = self._remote
+        remote = self._remote_info()
         return f"{remote['address']}:{remote['port']}" if remote else ""
 
     # ------------------------------------------------------------------
@@ -173,13 +176,20 @@ class Socket(Blocking, Readable, Writable, Actor):
         if self._no_delay is not None or self._keep_alive is not None:
             self._apply_options()
 
+    @property
+    def connection_id(self) -> int:
+        """Beyond Node: this socket's per-process number in :mod:`gnet.diagnostics` events and logs."""
+        return self._id
+
     @classmethod
     def _accepted(
-        cls, server: Server, transport: Transport, options: ServerOptions, on_destroy: Callable[[Socket], None]
+        cls, server: Server, transport: Transport, options: ServerOptions, on_destroy: Callable[[Socket], None], peer: Any = None
     ) -> Socket:
-        """A socket for a connection ``server`` accepted; ``on_destroy(socket)`` is
-        the server's hook for counting its live connections."""
+        """A socket for a connection ``server`` accepted from ``peer`` (accept()'s
+        address); ``on_destroy(socket)`` is the server's hook for counting its live connections."""
         self = cls()
+        self._started = _monotonic()
+        self._peer_addr = peer
         self._server = server
         self._on_destroy = on_destroy
         self.allow_half_open = options.allow_half_open
@@ -242,8 +252,9 @@ class Socket(Blocking, Readable, Writable, Actor):
         self._connect_options = options
         self._phase = PHASE["connect"][self._phase]
         self._hold_ref(True)
+        self._started = started = _monotonic()
         if diagnostics.subscribed():
-            diagnostics.publish(diagnostics.ClientConnectStarted(self, options.as_dict()))
+            diagnostics.publish(diagnostics.ClientConnectStarted(self, options.as_dict(), self._id, started))
         self._wake()
         return self
 
@@ -280,7 +291,8 @@ class Socket(Blocking, Readable, Writable, Actor):
         self._errored = None
         self.bytes_read = 0
         self._bytes_written = 0
-        self._remote = None
+        self._remote = self._peer_addr = self._pressured_at = None
+        self._outcome = ""
         empty = self._rbuf.empty
         self._rbuf = ReadBuffer()
         self._rbuf.empty = empty
@@ -358,15 +370,12 @@ class Socket(Blocking, Readable, Writable, Actor):
 
     def _on_step_error(self, exc: BaseException) -> None:
         """An exception escaped a listener or handler: log it, end this connection only."""
-        if exc is self._errored and getattr(exc, "code", None) in _PEER_GONE:
-            # The socket's own I/O error (the peer reset or vanished), raised by
-            # a helper and not caught by the handler: the connection's fate,
-            # not a bug in the handler.  Routine for a server; no traceback.
-            logger.debug("%r ended: %s", self, exc)
-            return
-        logger.error("exception in a listener of %r", self, exc_info=exc)
-        diagnostics.publish_new(diagnostics.ListenerException, self, exc)
-        self._reported = exc
+        # gnet.logs: a reset or a helper's timeout is one line, rate-limited; a bug a
+        # traceback and ListenerException.  An error logged already is not logged again.
+        if exc is not self._reported:
+            self._reported = exc
+            if not logs.handler_failed(self, exc).expected:
+                diagnostics.publish_new(diagnostics.ListenerException, self, exc)
         if self._phase < _DESTROYED:
             self._errored = exc  # Node would have crashed; nobody else is told
             self.destroy()
@@ -403,6 +412,8 @@ class Socket(Blocking, Readable, Writable, Actor):
         emit_error = error is not None and self._errored is None
         if emit_error:
             self._errored = error
+        elif self._idle is not None and self._idle.fired and self._errored is None and not self._outcome:
+            self._outcome = diagnostics.TIMEOUT  # on('timeout') -> destroy() or end(), still idle
         transport = self._transport
         self._close_handle()
         if self._on_destroy is not None:
@@ -438,14 +449,11 @@ class Socket(Blocking, Readable, Writable, Actor):
             self.emit("error", error)
             return
         # Nobody listens (Node would crash the process): the socket is already
-        # destroyed; say so once.  A peer going away is routine for a server,
-        # and an error already logged as a listener exception (a with-block
-        # that raised) needs no second line.
-        if error is self._reported:
-            return
-        peer_gone = getattr(error, "code", None) in _PEER_GONE
-        log = logger.debug if peer_gone else logger.warning
-        log("unhandled 'error' event on %r: %s", self, error)
+        # destroyed; say so once (gnet.logs: a reset is routine, one line), not
+        # again for an error already logged as a listener exception.
+        if error is not self._reported:
+            self._reported = error
+            logs.unhandled_error(self, error)
 
     def _emit_close(self, callbacks: Sequence[Callback], error: BaseException | None) -> None:
         if self._phase is not _DESTROYED:
@@ -453,7 +461,7 @@ class Socket(Blocking, Readable, Writable, Actor):
         self._phase = PHASE["closed"][self._phase]
         self._hold_ref(False)
         had_error = self._errored is not None
-        diagnostics.publish_new(diagnostics.ConnectionClosed, self, self.bytes_read, self._bytes_written, self._errored)
+        diagnostics.publish_new(diagnostics.ConnectionClosed, self, self.bytes_read, self._bytes_written, self._errored, self._outcome)
         self.emit("close", had_error)
         for cb in callbacks:
             cb(error)
@@ -515,6 +523,7 @@ class Socket(Blocking, Readable, Writable, Actor):
 
     def _emit_timeout(self) -> None:
         if self._phase < _DESTROYED and self._timeout_ms:
+            diagnostics.publish_new(diagnostics.SocketTimeout, self, self._timeout_ms)
             self.emit("timeout")
 
     @property
@@ -590,11 +599,14 @@ class Socket(Blocking, Readable, Writable, Actor):
             return {}
 
     def _remote_info(self) -> dict[str, Any]:
-        if self._remote is None and self._transport is not None and self._phase is _OPEN:
-            try:
-                self._remote = _addr_dict(self._transport.getpeername(), self._family)
-            except OSError:
-                return {}
+        if self._remote is None:
+            addr = self._peer_addr  # accept()'s: known without a system call, even after close
+            if addr is None and self._transport is not None and self._phase is _OPEN:
+                try:
+                    addr = self._transport.getpeername()
+                except OSError:
+                    return {}
+            self._remote = None if addr is None else _addr_dict(addr, self._family)
         return self._remote or {}
 
     @property
