@@ -9,6 +9,9 @@ far less than a rate.  Runs of the two checkouts alternate (A B, B A, ...)
 so that a slow minute hits both.  ``--base`` is any git revision (checked out
 in a temporary worktree) or a directory holding a gnet package; the other
 side is this checkout as it is on disk, uncommitted changes included.
+``--b-server`` runs another server script on the B side; with ``--base .``
+that compares two servers on one checkout (the exporter's cost:
+``--base . --server gnet_events --b-server gnet_events_metrics``).
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ def main() -> None:
     p.add_argument('--base', required=True, help='git revision or directory: the A side')
     p.add_argument('--load', default='connrate', choices=echo.LOADS)
     p.add_argument('--server', default='gnet_events', choices=[n for n, s in echo.SERVERS.items() if s.needs_gnet])
+    p.add_argument('--b-server', help='the B side runs this script instead (servers/NAME.py)')
     p.add_argument('--rounds', type=int, default=5, help='runs per side')
     p.add_argument('--duration', type=float, default=2.5)
     p.add_argument('--warmup', type=float, default=0.5)
@@ -68,7 +72,11 @@ def main() -> None:
         base = Path(args.base).resolve()
     else:
         base = worktree = checkout(args.base, workdir / 'base')
-    sides = {f'A {args.base}': base, 'B this checkout': echo.ROOT}
+    b_name = f'B {args.b_server}' if args.b_server else 'B this checkout'
+    sides = {f'A {args.base}': base, b_name: echo.ROOT}
+    specs = {name: echo.SERVERS[args.server] for name in sides}
+    if args.b_server:
+        specs[b_name] = echo.ServerSpec(args.b_server, f'{args.b_server}.py', needs_gnet=True)
     figures: dict[str, list[float]] = {name: [] for name in sides}
     rates: dict[str, list[float]] = {name: [] for name in sides}
     try:
@@ -76,7 +84,7 @@ def main() -> None:
             order = list(sides) if rnd % 2 == 0 else list(reversed(sides))
             for name in order:
                 env = dict(os.environ, PYTHONPATH=str(sides[name]))
-                server = echo.Server(echo.SERVERS[args.server], server_cpu, workdir, env, unix=False)
+                server = echo.Server(specs[name], server_cpu, workdir, env, unix=False)
                 why = server.start()
                 if why:
                     sys.exit(f'ab.py: {name}: the server did not start: {why}')

@@ -261,3 +261,108 @@ def test_peer_reset_in_a_handler__one_info_line(
     assert len(resets) == 1  # one line, not one per path that saw the error
     assert resets[0].levelno == logging.INFO and resets[0].exc_info is None
     assert resets[0].gnet_peer.startswith("127.0.0.1:")
+
+
+def test_activity_after_timeout__the_close_is_clean(track: Any) -> None:
+    # Only a socket still idle since its 'timeout' ended by timeout.
+    conns: list[gnet.Socket] = []
+    fired: list[str] = []
+
+    def handler(conn: gnet.Socket) -> None:
+        conns.append(conn)
+        conn.set_timeout(20)
+        conn.on("timeout", lambda: fired.append("timeout"))
+        conn.on("data", lambda chunk: conn.destroy())
+
+    with recording() as events:
+        server: gnet.Server = track(gnet.create_server(handler))
+        port = listen_local(server)
+        peer: gnet.Socket = track(gnet.open_connection(port, "127.0.0.1", timeout=T))
+        wait_until(lambda: bool(fired))
+        peer.write(b"still here")
+        wait_until(lambda: bool(of(events, diagnostics.ConnectionClosed)))
+    closed = [e for e in of(events, diagnostics.ConnectionClosed) if e.socket is conns[0]]
+    assert closed[0].outcome == diagnostics.CLEAN
+
+
+def test_backpressure__no_end_event_without_a_start(track: Any) -> None:
+    # A subscriber that arrives while write() is already refusing gets no
+    # BackpressureEnded without its start (and the socket kept no start time).
+    conns: list[gnet.Socket] = []
+    server: gnet.Server = track(gnet.create_server(conns.append))
+    port = listen_local(server)
+    peer: gnet.Socket = track(gnet.open_connection(port, "127.0.0.1", timeout=T))
+    wait_until(lambda: bool(conns))
+    conn = conns[0]
+    drained: list[str] = []
+    conn.on("drain", lambda: drained.append("drain"))
+    while conn.write(b"x" * 1_000_000):
+        pass
+    with recording() as events:
+        while peer.bytes_read < conn.bytes_written:
+            peer.recv(timeout=T)
+        wait_until(lambda: bool(drained))
+    assert of(events, diagnostics.BackpressureEnded) == []
+
+
+def test_drops__logged_on_gnet_server_with_the_peer(
+    track: Any, caplog: pytest.LogCaptureFixture, fresh_limits: None
+) -> None:
+    drops: list[Any] = []
+    server: gnet.Server = track(gnet.create_server())
+    server.max_connections = 0
+    server.on("drop", drops.append)
+    port = listen_local(server)
+    with caplog.at_level(logging.INFO, logger="gnet"):
+        with socket.create_connection(("127.0.0.1", port), timeout=T) as raw:
+            wait_until(lambda: bool(drops))
+            peer_port = raw.getsockname()[1]
+    (record,) = [r for r in caplog.records if r.name == "gnet.server"]
+    assert record.levelno == logging.INFO
+    assert record.gnet_reason == diagnostics.DROP_MAX_CONNECTIONS
+    assert record.gnet_peer == f"127.0.0.1:{peer_port}"
+    assert record.gnet_local == f"127.0.0.1:{port}"
+
+
+def test_unhandled_reset__one_info_line(
+    track: Any, caplog: pytest.LogCaptureFixture, fresh_limits: None
+) -> None:
+    # Event style, no 'error' listener: the reset is the connection's fate, one line.
+    closed: list[gnet.Socket] = []
+
+    def handler(conn: gnet.Socket) -> None:
+        conn.on("close", lambda _e: closed.append(conn))
+        conn.resume()
+
+    server: gnet.Server = track(gnet.create_server(handler))
+    port = listen_local(server)
+    with caplog.at_level(logging.DEBUG, logger="gnet"):
+        raw = socket.create_connection(("127.0.0.1", port), timeout=T)
+        wait_until(lambda: server.connections == 1)
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        local_port = raw.getsockname()[1]
+        raw.close()
+        wait_until(lambda: bool(closed))
+    (record,) = [r for r in caplog.records if r.name.startswith("gnet")]
+    assert (record.levelno, record.exc_info) == (logging.INFO, None)
+    assert record.gnet_error_code == "ECONNRESET"
+    assert record.gnet_peer == f"127.0.0.1:{local_port}"
+    assert record.gnet_connection_id == closed[0].connection_id
+
+
+def test_a_client_that_never_connected__logged_with_where_it_was_going(
+    caplog: pytest.LogCaptureFixture, fresh_limits: None, track: Any
+) -> None:
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    closed_port = probe.getsockname()[1]
+    probe.close()
+    with caplog.at_level(logging.INFO, logger="gnet"):
+        closed = gevent.event.Event()
+        client: gnet.Socket = track(gnet.connect(closed_port, "127.0.0.1"))
+        client.on("close", lambda _e: closed.set())  # and no 'error' listener
+        assert closed.wait(T)
+    (record,) = [r for r in caplog.records if r.name.startswith("gnet")]
+    assert record.levelno == logging.WARNING and record.exc_info is None
+    assert record.gnet_error_code == "ECONNREFUSED"
+    assert record.gnet_peer == f"127.0.0.1:{closed_port}"
