@@ -140,7 +140,7 @@ _ids = itertools.count(1)
 
 
 def next_connection_id() -> int:
-    """A new per-process connection id (1, 2, ...); every socket takes one when created."""
+    """A new per-process connection id (1, 2, ...); a socket takes one when first asked."""
     return next(_ids)
 
 
@@ -458,6 +458,27 @@ class BackpressureEnded:
 
 # ----------------------------------------------------------------------
 # TLS
+#
+# Published by gnet.tls, as the core publishes the rest: in the connection's
+# greenlet, never in the hub, and built only when someone subscribes.  The
+# handshake's start time is kept only then too:
+#
+#     started = None
+#     if diagnostics.subscribed():
+#         event = TLSHandshakeStarted(sock, server_side)
+#         started = event.at
+#         diagnostics.publish(event)
+#     ... handshake ...
+#     if started is not None:
+#         diagnostics.publish_new(TLSHandshakeCompleted, sock, server_side,
+#                                 time.monotonic() - started, version, cipher, alpn)
+#
+# (TLSHandshakeFailed likewise, before 'tlsClientError' or the client's
+# 'error'.)  The exporters pair Started with Completed/Failed for their
+# in-progress gauges, so a Started is always followed by one of the two.
+# A handshake timeout's error has the code ERR_TLS_HANDSHAKE_TIMEOUT, which
+# ConnectionClosed reports as TIMEOUT and gnet.logs as a routine outcome, as
+# it does ssl.SSLError (TLSError).
 
 
 @dataclass(frozen=True, slots=True)
@@ -521,6 +542,12 @@ class TLSHandshakeFailed:
 
 # ----------------------------------------------------------------------
 # PROXY protocol
+#
+# Published by the server's PROXY header check, in the connection's greenlet
+# before 'connection'.  A rejected connection: ProxyHeaderRejected, then
+# ConnectionDropped(server, DROP_PROXY_*, socket=sock, error=...) and
+# gnet.logs.connection_dropped(...), then the socket is destroyed with
+# ``sock._outcome = DROPPED`` set first, so its ConnectionClosed says dropped.
 
 
 @dataclass(frozen=True, slots=True)

@@ -118,9 +118,9 @@ def _peer(sock: Socket) -> str:
         return "unix"  # a UNIX peer has no name
     # A client that never connected (or went before anyone asked): where it was going.
     options = sock._connect_options
-    if options is not None and options.host is not None:
-        return _host_port(options.host, options.port)
-    return "?"
+    if options is None:
+        return "?"
+    return options.path if options.path is not None else _host_port(options.host, options.port)
 
 
 def _local(sock: Socket) -> str | None:

@@ -126,7 +126,7 @@ class Socket(Blocking, Readable, Writable, Actor):
         self._attempted: list[str] | None = None
         self._drained = True  # the last read emptied the transport: wait before reading
         self._reported: BaseException | None = None  # last exception logged as a listener's
-        self._id = diagnostics.next_connection_id()  # names it in events and logs
+        self._id = 0  # connection_id: taken when first asked for (an event, a log line)
         self._started: float | None = None  # monotonic, at accept or connect()
         self._outcome = ""  # how it ended when not by its error: TIMEOUT, DROPPED (PROXY)
         self._peer_addr: Any = None  # accept()'s address: the peer without getpeername
@@ -179,6 +179,8 @@ class Socket(Blocking, Readable, Writable, Actor):
     @property
     def connection_id(self) -> int:
         """Beyond Node: this socket's per-process number in :mod:`gnet.diagnostics` events and logs."""
+        if not self._id:
+            self._id = diagnostics.next_connection_id()
         return self._id
 
     @classmethod
@@ -254,7 +256,7 @@ class Socket(Blocking, Readable, Writable, Actor):
         self._hold_ref(True)
         self._started = started = _monotonic()
         if diagnostics.subscribed():
-            diagnostics.publish(diagnostics.ClientConnectStarted(self, options.as_dict(), self._id, started))
+            diagnostics.publish(diagnostics.ClientConnectStarted(self, options.as_dict(), self.connection_id, started))
         self._wake()
         return self
 
