@@ -157,7 +157,7 @@ class Socket(Blocking, Readable, Writable, Actor):
     def _describe(self) -> str:
         if self._family == _pysocket.AF_UNIX:
             return "unix"
-        remote = self._remote_info()
+        remote = self._remote
         return f"{remote['address']}:{remote['port']}" if remote else ""
 
     # ------------------------------------------------------------------
