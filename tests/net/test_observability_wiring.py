@@ -187,6 +187,23 @@ def test_listen_failed__before_error(track: Any) -> None:
     (failed,) = of(events, diagnostics.ListenFailed)
     assert failed.server is server
     assert diagnostics.error_code(failed.error) == "EADDRINUSE"
+    assert failed.address == {"host": "127.0.0.1", "port": port}
+
+
+def test_listener_exception__a_servers_listener_too(
+    track: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken() -> None:
+        raise RuntimeError("bug in a 'listening' listener")
+
+    with recording() as events:
+        server: gnet.Server = track(gnet.create_server())
+        server.on("listening", broken)
+        server.listen(0, "127.0.0.1")
+        wait_until(lambda: bool(of(events, diagnostics.ListenerException)))
+    (published,) = of(events, diagnostics.ListenerException)
+    assert published.emitter is server and published.connection_id == 0
+    assert any(r.exc_info is not None and r.exc_info[1] is published.error for r in caplog.records)
 
 
 # ==========================================================================
