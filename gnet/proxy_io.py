@@ -141,6 +141,7 @@ def _real_client_allowed(sock: Socket, server: Server, options: ServerOptions) -
     reason = diagnostics.DROP_BLOCK_LIST
     diagnostics.publish_new(diagnostics.ConnectionDropped, server, reason, data, sock, None)
     logs.connection_dropped(server, reason, data, sock, None)
+    sock._outcome = diagnostics.DROPPED  # its ConnectionClosed says so
     sock.destroy()
     return False
 
@@ -154,6 +155,7 @@ def _reject(sock: Socket, server: Server, reason: str, error: BaseException | No
     # Published here, before the socket's ConnectionClosed, which must follow it.
     diagnostics.publish_new(diagnostics.ConnectionDropped, server, reason, data, sock, error)
     logs.connection_dropped(server, reason, data, sock, error)
+    sock._outcome = diagnostics.DROPPED  # its ConnectionClosed says so
     sock.destroy()
     server._defer(server.emit, "drop", data)
 

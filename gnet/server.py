@@ -25,7 +25,7 @@ import gevent
 import gevent.event
 import gevent.socket
 
-from . import diagnostics, drain
+from . import diagnostics, drain, logs
 from ._aliases import with_camel_aliases
 from .actor import Actor, logger
 from .errors import from_oserror, make_error
@@ -90,6 +90,10 @@ class Server(Actor):
     def __repr__(self) -> str:
         return f"<gnet.Server {self.address()!r}>"
 
+    def _on_step_error(self, exc: BaseException) -> None:
+        super()._on_step_error(exc)  # logged with its traceback
+        diagnostics.publish_new(diagnostics.ListenerException, self, exc)
+
     # ------------------------------------------------------------------
     # listen
 
@@ -123,7 +127,7 @@ class Server(Actor):
                 if not options.path.startswith("\0"):
                     self._unlink_path = options.path
         except OSError as err:
-            self._fail_listen(err)
+            self._fail_listen(err, options)
             return self
         self._start(sock)
         return self
@@ -134,13 +138,13 @@ class Server(Actor):
             address: str = infos[0][4][0]
         except OSError as exc:
             if listen_id == self._listen_id and not self._closing:
-                self._fail_listen(from_oserror(exc, "getaddrinfo", host))
+                self._fail_listen(from_oserror(exc, "getaddrinfo", host), options)
             return
         if listen_id == self._listen_id and not self._closing and self._lsock is None:
             try:
                 sock = bind_tcp(address, options)
             except OSError as err:
-                self._fail_listen(err)
+                self._fail_listen(err, options)
                 return
             self._start(sock)
 
@@ -160,9 +164,15 @@ class Server(Actor):
         diagnostics.publish_new(diagnostics.ServerListening, self, self.address())
         self.emit("listening")
 
-    def _fail_listen(self, err: BaseException) -> None:
+    def _fail_listen(self, err: BaseException, options: ListenOptions) -> None:
         self._hold_ref(False)
-        self._defer(self.emit, "error", err)
+        self._defer(self._emit_listen_error, err, options)
+
+    def _emit_listen_error(self, err: BaseException, options: ListenOptions) -> None:
+        if diagnostics.subscribed():
+            asked = {"host": options.host, "port": options.port} if options.kind == "tcp" else options.path
+            diagnostics.publish(diagnostics.ListenFailed(self, err, asked))
+        self.emit("error", err)
 
     def fileno(self) -> int:
         """The listening descriptor, or -1 (beyond Node: for select() and handle passing)."""
@@ -226,10 +236,11 @@ class Server(Actor):
         # descriptors free up, and retrying at once would spin the hub.
         self._backoff = min(_BACKOFF_MAX, max(_BACKOFF_MIN, self._backoff * 2))
         self._pause_accepting(self._backoff)
-        self._defer(self._report_accept_error, from_oserror(exc, "accept"))
+        self._defer(self._report_accept_error, from_oserror(exc, "accept"), self._backoff)
 
-    def _report_accept_error(self, err: BaseException) -> None:
-        logger.warning("accept failed on %r: %s; retrying", self, err)
+    def _report_accept_error(self, err: BaseException, backoff: float) -> None:
+        diagnostics.publish_new(diagnostics.AcceptFailed, self, err, backoff)
+        logs.accept_failed(self, err, backoff)  # WARNING, rate-limited
         if self.listener_count("error"):
             self.emit("error", err)
 
@@ -260,15 +271,25 @@ class Server(Actor):
         if block_list is not None and isinstance(addr, tuple) and self._options.proxy_protocol is None:
             family = "ipv6" if lsock.family == _pysocket.AF_INET6 else "ipv4"
             if block_list.check(addr[0], family):
-                sock.close()  # Node: closed at once, no 'connection', no 'drop'
+                # Node: closed at once, no 'connection', no 'drop'; gnet tells who watches.
+                if diagnostics.subscribed() or logs.default_log.logs_drops():
+                    self._defer(self._report_drop, diagnostics.DROP_BLOCK_LIST, _drop_data(sock))
+                sock.close()
                 return
         limit = self.max_connections
         if limit is not None and len(self._sockets) >= limit:
             data = _drop_data(sock)
             sock.close()
-            self._defer(self.emit, "drop", data)
+            self._defer(self._report_drop, diagnostics.DROP_MAX_CONNECTIONS, data)
             return
-        self._sockets.add(Socket._accepted(self, sock, self._options, self._connection_ended))
+        self._sockets.add(Socket._accepted(self, sock, self._options, self._connection_ended, addr))
+
+    def _report_drop(self, reason: str, data: dict[str, Any] | None) -> None:
+        """In the server's greenlet: a dropped connection's event, log line and ``'drop'``."""
+        diagnostics.publish_new(diagnostics.ConnectionDropped, self, reason, data)
+        logs.connection_dropped(self, reason, data)  # INFO, rate-limited
+        if reason == diagnostics.DROP_MAX_CONNECTIONS:
+            self.emit("drop", data)
 
     def _connection_ended(self, conn: Socket) -> None:
         """Each accepted socket's destroy hook: one slot free; maybe the server's 'close'."""

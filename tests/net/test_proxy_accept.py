@@ -312,6 +312,8 @@ def test_bad_header__dropped_with_reason_events_and_a_log_line(
     assert kinds.index(diagnostics.ProxyHeaderRejected) < dropped_at
     assert dropped_at < kinds.index(diagnostics.ConnectionClosed)
     assert diagnostics.ConnectionAccepted not in kinds
+    (closed,) = [e for e in events if isinstance(e, diagnostics.ConnectionClosed)]
+    assert closed.outcome == diagnostics.DROPPED  # not 'error': the server refused it
     (record,) = [r for r in caplog.records if r.name == "gnet.server"]
     assert record.levelno == logging.INFO and record.exc_info is None
     assert record.gnet_reason == diagnostics.DROP_PROXY_REJECTED  # type: ignore[attr-defined]
