@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._aliases import normalize_options
+from ._proxy_wire import DEFAULT_MAX_V2_LENGTH, V2_FIXED, V2_MAX_PAYLOAD
 from .blocklist import BlockList
 from .errors import make_error
 from .ip import is_ip, js_string_to_number, validate_port
@@ -50,11 +51,17 @@ __all__ = [
     "DEFAULT_HIGH_WATER_MARK",
     "DEFAULT_ATTEMPT_TIMEOUT",
     "DEFAULT_BACKLOG",
+    "DEFAULT_PROXY_TIMEOUT",
 ]
 
 DEFAULT_HIGH_WATER_MARK = 16384  # Node v20's default for both directions
 DEFAULT_ATTEMPT_TIMEOUT = 250.0  # ms; Node v20's autoSelectFamilyAttemptTimeout
 DEFAULT_BACKLOG = 511
+# ms to receive a whole PROXY header: above the spec's "at least 3 seconds to
+# cover a TCP retransmit", and enough for the header's segment to be lost
+# twice at the initial 1 s RTO (resent at 1 s and 3 s); short enough that a
+# flood of silent connections holds each slot for only 5 s.
+DEFAULT_PROXY_TIMEOUT = 5000.0
 
 Callback = Callable[..., Any]
 
@@ -98,6 +105,7 @@ class ConnectOptions:
     auto_select_family_attempt_timeout: float = DEFAULT_ATTEMPT_TIMEOUT
     lookup: Callback | None = None
     hints: int = 0
+    proxy_header: bytes | None = None  # a PROXY protocol header, sent first once connected
 
     def as_dict(self) -> dict[str, Any]:
         """The options as a snake_case dict (what diagnostics subscribers get)."""
@@ -119,6 +127,11 @@ class ServerOptions:
     keep_alive_initial_delay: float = 0.0
     high_water_mark: int = DEFAULT_HIGH_WATER_MARK
     block_list: BlockList | None = None
+    # The PROXY protocol (gnet.proxy_io): 'v1', 'v2', 'auto', or None (off).
+    proxy_protocol: str | None = None
+    proxy_trusted: BlockList | None = None  # peers allowed to send a header; None: any
+    proxy_timeout: float = DEFAULT_PROXY_TIMEOUT  # ms for the whole header
+    proxy_max_header: int = DEFAULT_MAX_V2_LENGTH  # bytes a v2 header may take
 
 
 @dataclass(frozen=True, slots=True)
@@ -413,6 +426,7 @@ def _stream_options(options: dict[str, Any]) -> dict[str, Any]:
         ),
         "allow_half_open": None if options.get("allow_half_open") is None else bool(options["allow_half_open"]),
         "high_water_mark": _high_water_mark(options.get("high_water_mark")),
+        "proxy_header": _proxy_header(options.get("proxy_header")),
     }
 
 
@@ -442,6 +456,7 @@ def parse_server_options(options: Any, kwargs: Mapping[str, Any]) -> ServerOptio
         ),
         high_water_mark=_high_water_mark(hwm),
         block_list=block_list,
+        **_proxy_server_options(opts),
     )
 
 
@@ -518,3 +533,99 @@ def parse_listen_args(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> tuple
     if "path" in options:  # Node: a bad value is "invalid", a missing key is named
         raise make_error("ERR_INVALID_ARG_VALUE", "options", received)
     raise make_error("ERR_INVALID_ARG_VALUE", "options", received, 'must have the property "port" or "path"')
+
+
+# ----------------------------------------------------------------------
+# the PROXY protocol's options (gnet.proxy_io): createServer's proxy_*, connect's proxy_header
+
+_PROXY_MODES = ("v1", "v2", "auto")
+
+
+def _proxy_server_options(opts: Mapping[str, Any]) -> dict[str, Any]:
+    """``proxy_protocol``, ``proxy_trusted``, ``proxy_timeout`` (ms), ``proxy_max_header``."""
+    mode = opts.get("proxy_protocol")
+    if mode is not None and mode not in _PROXY_MODES:
+        reason = "must be 'v1', 'v2' or 'auto'"
+        raise make_error("ERR_INVALID_ARG_VALUE", "options.proxyProtocol", mode, reason)
+    trusted = opts.get("proxy_trusted")
+    if trusted is not None:
+        if mode is None:
+            # A trust list without the protocol is a server the user believes
+            # reads headers: say so now rather than serve the proxy's address.
+            reason = "needs options.proxyProtocol"
+            raise make_error("ERR_INVALID_ARG_VALUE", "options.proxyTrusted", trusted, reason)
+        trusted = _trusted_peers(trusted)
+    timeout = opts.get("proxy_timeout")
+    if timeout is None:
+        timeout = DEFAULT_PROXY_TIMEOUT
+    else:
+        timeout = validate_msecs(timeout, "options.proxyTimeout")
+        if timeout <= 0:
+            raise make_error("ERR_OUT_OF_RANGE", "options.proxyTimeout", "> 0", timeout)
+    limit = opts.get("proxy_max_header")
+    if limit is None:
+        limit = DEFAULT_MAX_V2_LENGTH
+    elif isinstance(limit, bool) or not isinstance(limit, int):
+        raise make_error("ERR_INVALID_ARG_TYPE", "options.proxyMaxHeader", "of type number", limit)
+    elif not V2_FIXED <= limit <= V2_FIXED + V2_MAX_PAYLOAD:
+        expected = f">= {V2_FIXED} and <= {V2_FIXED + V2_MAX_PAYLOAD}"
+        raise make_error("ERR_OUT_OF_RANGE", "options.proxyMaxHeader", expected, limit)
+    return {
+        "proxy_protocol": mode,
+        "proxy_trusted": trusted,
+        "proxy_timeout": timeout,
+        "proxy_max_header": limit,
+    }
+
+
+def _trusted_peers(value: Any) -> BlockList:
+    """A BlockList as given, or one made from an address, a CIDR, or a list of them."""
+    if BlockList.is_block_list(value):
+        return value  # type: ignore[no-any-return]
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple, set, frozenset)) or not all(isinstance(i, str) for i in items):
+        expected = "a net.BlockList, or an address or CIDR string or a list of them"
+        raise make_error("ERR_INVALID_ARG_TYPE", "options.proxyTrusted", expected, value)
+    peers = BlockList()
+    for item in items:
+        if "/" in item:
+            peers.add_cidr(item)
+        else:
+            peers.add_address(item, "ipv6" if ":" in item else "ipv4")
+    return peers
+
+
+def _proxy_header(value: Any) -> bytes | None:
+    """connect's ``proxy_header``: a header's bytes (checked), or a dict for build_v1/build_v2.
+
+    The dict: ``version`` (1 or 2, or ``'v1'``/``'v2'``), ``source`` and
+    ``destination`` (``(address, port)``, a path for v2, or None), and for v2
+    ``command``, ``tlvs`` and ``crc`` as :func:`gnet.proxy_protocol.build_v2` takes them.
+    """
+    if value is None:
+        return None
+    from .proxy_protocol import NeedMore, ProxyProtocolError, build_v1, build_v2, parse
+
+    if isinstance(value, Mapping):
+        spec = dict(value)
+        version = spec.pop("version", 2)
+        endpoints = spec.pop("source", None), spec.pop("destination", None)
+        if version in (1, "v1") and not spec:
+            return build_v1(*endpoints)
+        if version in (2, "v2"):
+            try:
+                return build_v2(*endpoints, **spec)
+            except TypeError:  # a key build_v2 does not take
+                pass
+        raise make_error("ERR_INVALID_ARG_VALUE", "options.proxyHeader", value)
+    if not isinstance(value, (bytes, bytearray, memoryview)):
+        raise make_error("ERR_INVALID_ARG_TYPE", "options.proxyHeader", "of type bytes or object", value)
+    header = bytes(value)
+    try:
+        parsed = parse(header)
+    except ProxyProtocolError as exc:
+        reason = f"is not a PROXY header ({exc.reason})"
+        raise make_error("ERR_INVALID_ARG_VALUE", "options.proxyHeader", header, reason) from exc
+    if isinstance(parsed, NeedMore) or parsed.length != len(header):
+        raise make_error("ERR_INVALID_ARG_VALUE", "options.proxyHeader", header, "must be exactly one header")
+    return header

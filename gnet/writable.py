@@ -36,8 +36,10 @@ a flowing socket whose chunk came straight from the kernel) is never held.
 from __future__ import annotations
 
 from collections.abc import Callable
+from time import monotonic
 from typing import TYPE_CHECKING, Any
 
+from . import diagnostics
 from ._aliases import with_camel_aliases
 from .encodings import encoder
 from .errors import io_error, make_error, system_error
@@ -84,6 +86,7 @@ class Writable:
         _idle: IdleTimer | None
         _sender: Any
         _waker: Any
+        _pressured_at: float | None
         allow_half_open: bool
 
         def emit(self, event: Any, *args: Any) -> bool: ...
@@ -195,9 +198,17 @@ class Writable:
                     return True  # still holding (all that is queued is held, below the mark)
                 self._release_hold()  # the batch is answered, or big enough
         if self.writable_length >= self._whwm:
+            if not wq.need_drain and diagnostics.subscribed():
+                self._backpressure_started()
             wq.need_drain = True
             return False
         return True
+
+    def _backpressure_started(self) -> None:
+        # The start is kept only while someone subscribes: 'drain' then says how long it took.
+        event = diagnostics.BackpressureStarted(self, self.writable_length)  # type: ignore[arg-type]
+        self._pressured_at = event.at
+        diagnostics.publish(event)
 
     def _write_refused(self, callback: Callback | None) -> bool:
         if self._read_side is _R_ENDED and not self.allow_half_open:
@@ -319,6 +330,10 @@ class Writable:
 
     def _emit_drain(self) -> None:
         if self._phase < _DESTROYED:
+            started = self._pressured_at
+            if started is not None:
+                self._pressured_at = None
+                diagnostics.publish_new(diagnostics.BackpressureEnded, self, monotonic() - started)
             self.emit("drain")
 
     def cork(self) -> None:
