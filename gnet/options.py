@@ -46,6 +46,7 @@ __all__ = [
     "split_callback",
     "validate_msecs",
     "validate_callback",
+    "validate_max_connections",
     "is_pipe_name",
     "DEFAULT_HIGH_WATER_MARK",
     "DEFAULT_ATTEMPT_TIMEOUT",
@@ -173,6 +174,17 @@ def validate_callback(value: Any, name: str = "callback") -> Callback:
     if not callable(value):
         raise make_error("ERR_INVALID_ARG_TYPE", name, "of type function", value)
     return value  # type: ignore[no-any-return]
+
+
+def validate_max_connections(value: Any) -> float | None:
+    """``server.max_connections``: None (no limit) or a non-negative number."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise make_error("ERR_INVALID_ARG_TYPE", "server.maxConnections", "of type number", value)
+    if math.isnan(value) or value < 0:
+        raise make_error("ERR_OUT_OF_RANGE", "server.maxConnections", ">= 0", value)
+    return value
 
 
 def _high_water_mark(value: Any) -> int:

@@ -37,6 +37,45 @@ const scenarios = {
     sock.on('close', (hadError) => log.push(`close:${hadError}`));
     setTimeout(() => sock.destroy(), 10);
   },
+
+  // server.close() in a client's 'connect' listener, client and server in one
+  // process: the connection the kernel completed is served to the end.
+  close_in_connect_listener() {
+    const server = net.createServer((conn) => {
+      log.push('server:connection');
+      conn.on('data', (d) => { log.push(`server:data:${d}`); conn.end('bye'); });
+      conn.on('close', () => log.push('server:conn-close'));
+    });
+    server.on('close', () => log.push('server:close'));
+    server.listen(0, HOST, () => {
+      const c = net.connect(server.address().port, HOST, () => {
+        log.push('client:connect');
+        server.close((err) => log.push(`server:close-cb:${code(err)}`));
+        c.write('hi');
+      });
+      c.on('data', (d) => log.push(`client:data:${d}`));
+      c.on('error', (err) => log.push(`client:error:${code(err)}`));
+      c.on('end', () => log.push('client:end'));
+      c.on('close', () => log.push('client:close'));
+    });
+  },
+
+  // What server.maxConnections and getConnections() take.
+  server_arguments() {
+    const server = net.createServer();
+    for (const value of ['abc', -1, NaN, 1.5, null]) {
+      server.maxConnections = value;
+      log.push(`maxConnections=${String(value)}:${String(server.maxConnections)}`);
+    }
+    for (const cb of [5, undefined]) {
+      try {
+        server.getConnections(cb);
+        log.push(`getConnections(${cb}):ok`);
+      } catch (err) {
+        log.push(`getConnections(${cb}):${err.code}`);
+      }
+    }
+  },
 };
 
 process.on('exit', () => console.log(JSON.stringify(log)));
