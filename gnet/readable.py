@@ -19,6 +19,12 @@ End of stream: the peer's FIN moves the read side to ``EOF``; once a
 consumer has taken everything buffered, ``'end'`` is emitted, and (unless
 ``allow_half_open``) the socket then ends its own side (half-close rules,
 NODE-NET F1-F4).
+
+``'readable'`` (stream.md): attaching a listener pauses the socket (it
+does not flow while one is attached, ``resume()`` included); the socket
+reads ahead up to the high-water mark, and ``'readable'`` fires when data
+has been buffered and once at the end of the stream, where ``read()``
+returns what is left, then None, and ``'end'`` follows.
 """
 
 from __future__ import annotations
@@ -78,6 +84,8 @@ class Readable:
         _decoder: Callable[..., str] | None
         _encoding: str | None
         _drained: bool
+        _readable_queued: bool
+        _events: dict[Any, Any]
         _idle: IdleTimer | None
         _pipes: tuple[Pipe, ...]
         _tasks: list[Any] | None
@@ -125,6 +133,34 @@ class Readable:
         # Node: adding a 'data' listener starts flowing unless pause() was called.
         if event == "data" and self._flowing is None:
             self.resume()
+        elif event == "readable" and self._read_side is not _R_ENDED:
+            # Node: a 'readable' listener stops flowing and starts reading ahead.
+            self._flowing = False
+            self._start_reading()
+            if self._rbuf or self._read_side is _R_EOF:
+                self._queue_readable()
+            self._wake()
+
+    def _listener_removed(self, event: Any) -> None:
+        # Node's updateReadableListening: without 'readable' listeners the
+        # 'data' listeners (if any) make it flow again.
+        if event == "readable" and "readable" not in self._events:
+            if self._events.get("data"):
+                self.resume()
+            elif self._flowing is False:
+                self._flowing = None
+
+    def _queue_readable(self) -> None:
+        """``'readable'`` after this call, once however often it is asked for meanwhile."""
+        if not self._readable_queued:
+            self._readable_queued = True
+            self._defer(self._emit_readable)
+
+    def _emit_readable(self) -> None:
+        self._readable_queued = False
+        side = self._read_side
+        if self._phase < _DESTROYED and (self._rbuf or side is _R_EOF or side is _R_QUEUED):
+            self.emit("readable")  # data, or the end of the stream (before 'end')
 
     def set_encoding(self, encoding: str | None = "utf8") -> Socket:
         """Node's ``setEncoding``: ``'data'`` and the helpers yield ``str``, decoded incrementally."""
@@ -142,8 +178,11 @@ class Readable:
         return self  # type: ignore[return-value]
 
     def resume(self) -> Socket:
-        """Start (or restart) ``'data'``; with no ``'data'`` listener the data is discarded."""
-        self._flowing = True
+        """Start (or restart) ``'data'``; with no ``'data'`` listener the data is discarded.
+
+        While a ``'readable'`` listener is attached the socket stays paused (Node).
+        """
+        self._flowing = "readable" not in self._events
         self._start_reading()
         if self._phase < _DESTROYED:
             self._check_end()  # the FIN may have come while paused, with nothing buffered
@@ -172,6 +211,8 @@ class Readable:
         out = buf.take(size)
         self._check_end()
         self._wake()
+        if "data" in self._events:  # Node: what read() returns is also a 'data' event
+            self.emit("data", out)
         return out
 
     def unshift(self, chunk: bytes | str) -> None:
@@ -244,6 +285,8 @@ class Readable:
             self._rbuf.push(chunk)
             if self._waker is not None:
                 self._waker.set()
+            if "readable" in self._events:
+                self._queue_readable()
         return True
 
     def _read_or_wait(self, deadline: float | None = None) -> None:
@@ -334,6 +377,8 @@ class Readable:
             rest = self._decoder(b"", True)
             if rest:
                 self._rbuf.push(rest)
+        if "readable" in self._events:
+            self._queue_readable()  # before 'end': the last read() comes first
         if self._flowing or not self._rbuf.length:
             # Node's read(0) after EOF: with nothing buffered, 'end' needs no consumer.
             self._check_end()

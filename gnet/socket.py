@@ -91,7 +91,7 @@ class Socket(Blocking, Readable, Writable, Actor):
         "_decoder", "_encoding", "_wq", "_end_callbacks", "_errored", "bytes_read",
         "_bytes_written", "_timeout_ms", "_idle", "_remote", "_connect_options",
         "_pipes", "_reader", "_sender", "_no_delay", "_keep_alive", "_attempted",
-        "_drained", "_reported",
+        "_drained", "_reported", "_readable_queued",
     )  # fmt: skip
 
     def __init__(self, options: dict[str, Any] | int | None = None, **kwargs: Any) -> None:
@@ -128,6 +128,7 @@ class Socket(Blocking, Readable, Writable, Actor):
         self._attempted: list[str] | None = None
         self._drained = True  # the last read emptied the transport: wait before reading
         self._reported: BaseException | None = None  # last exception logged as a listener's
+        self._readable_queued = False  # a 'readable' event is queued (Readable)
         if options is None and not kwargs:
             return  # Socket() and accepted sockets: the defaults above
         opts = parse_socket_options(options, kwargs)
@@ -166,8 +167,9 @@ class Socket(Blocking, Readable, Writable, Actor):
         self._family = transport.family
         self._phase = PHASE["connected" if self._phase is _CONNECTING else "open"][self._phase]
         # A socket paused before it had a handle reads nothing until resume()
-        # or read() (Node's pauseOnConnect; NODE-NET C9).
-        if self._flowing is not False and self._read_side is _R_IDLE:
+        # or read() (Node's pauseOnConnect; NODE-NET C9), unless a 'readable'
+        # listener waits (Node: attaching it asks for a read).
+        if self._read_side is _R_IDLE and (self._flowing is not False or "readable" in self._events):
             self._read_side = READ["start"][_R_IDLE]
         self._hold_ref(True)
         if self._no_delay is not None or self._keep_alive is not None:
