@@ -28,6 +28,7 @@ import gevent.socket
 from . import diagnostics
 from ._aliases import with_camel_aliases
 from .actor import Actor, logger
+from .connect import resolve
 from .errors import from_oserror, make_error
 from .ip import is_ip
 from .listen import adopt_handle, bind_tcp, bind_unix
@@ -121,7 +122,8 @@ class Server(Actor):
                 assert options.path is not None
                 sock = bind_unix(options.path, options)
                 if not options.path.startswith("\0"):
-                    self._unlink_path = options.path
+                    # The kernel's name ends at a NUL (Node's too: a C string).
+                    self._unlink_path = options.path.partition("\0")[0]
         except OSError as err:
             self._fail_listen(err)
             return self
@@ -130,11 +132,10 @@ class Server(Actor):
 
     def _resolve_and_bind(self, listen_id: int, host: str, options: ListenOptions) -> None:
         try:
-            infos = gevent.socket.getaddrinfo(host, None, 0, _pysocket.SOCK_STREAM)
-            address: str = infos[0][4][0]
-        except OSError as exc:
+            address = resolve(host)[0][0]
+        except OSError as exc:  # Node-shaped: getaddrinfo ENOTFOUND, EINVAL (IDNA), ...
             if listen_id == self._listen_id and not self._closing:
-                self._fail_listen(from_oserror(exc, "getaddrinfo", host))
+                self._fail_listen(exc)
             return
         if listen_id == self._listen_id and not self._closing and self._lsock is None:
             try:

@@ -38,11 +38,13 @@ from .options import (
     DEFAULT_HIGH_WATER_MARK,
     ConnectOptions,
     ServerOptions,
+    keep_alive_delay,
     parse_connect_args,
     parse_socket_options,
     split_callback,
     validate_callback,
     validate_msecs,
+    validate_timeout,
 )
 from .readable import Readable
 from .state import PHASE, READ, Phase, ReadSide, WriteSide, ready_state
@@ -534,7 +536,7 @@ class Socket(Blocking, Readable, Writable, Actor):
 
     def set_keep_alive(self, enable: bool = False, initial_delay: float = 0) -> Socket:
         """``SO_KEEPALIVE``; ``initial_delay`` in ms (floored to seconds, 0: OS default)."""
-        value = (bool(enable), max(0.0, float(initial_delay or 0)))
+        value = (bool(enable), keep_alive_delay(initial_delay))
         if self._keep_alive != value:
             self._keep_alive = value
             self._apply_options()
@@ -651,6 +653,7 @@ def open_connection(*args: Any, timeout: float | None = None, **kwargs: Any) -> 
     Same forms as :func:`connect`; ``timeout`` in seconds covers the whole
     connect (the socket is destroyed and ``TimeoutError`` raised).
     """
+    timeout = validate_timeout(timeout)
     args, _ = split_callback(args, None)
     options, _ = parse_connect_args(args, kwargs, "open_connection")
     sock = connect(options)
