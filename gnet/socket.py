@@ -313,6 +313,11 @@ class Socket(Blocking, Readable, Writable, Actor):
             sock.close()
             return
         self._open(sock)
+        if self._wq.entries and not self._wq.corked:
+            # What was written while connecting goes out now: a cork() in a
+            # 'connect' listener holds back only what is written after it
+            # (Node writes the pending data in a 'connect' listener of its own).
+            self._flush()
         diagnostics.publish_new(diagnostics.ClientConnected, self)
         self.emit("connect")
         self.emit("ready")

@@ -33,9 +33,11 @@ from support import (
     TIMEOUT,
     Collector,
     closed_event,
+    give_a_chance,
     port_of,
     raises_code,
     sockopts,
+    wait_until,
     waiter,
 )
 
@@ -296,3 +298,63 @@ def test_open_connection_bad_timeout__raises_at_once(timeout: float) -> None:
         "ERR_OUT_OF_RANGE",
         lambda: gnet.open_connection(80, "127.0.0.1", timeout=timeout),
     )
+
+
+# ----------------------------------------------------------------------
+# cork() around 'connect'
+
+
+def _cork_log(mode: str, server_factory: Any, track: Any) -> list[str]:
+    log: list[str] = []
+    ended = Collector()
+
+    def on_connection(conn: gnet.Socket) -> None:
+        conn.on("data", lambda d: log.append(f"server:data:{d.decode()}"))
+        conn.on("end", ended)
+
+    server = server_factory(on_connection)
+    client = track(gnet.connect(port_of(server), "127.0.0.1"))
+    if mode == "before":
+        client.cork()
+    client.write("before-")
+
+    def on_connect() -> None:
+        if mode == "listener":
+            client.cork()
+        client.write("a")
+        log.append(f"client:writableLength:{client.writable_length}")
+
+    client.on("connect", on_connect)
+    gnet.once(client, "connect", timeout=TIMEOUT)
+    if mode == "listener":
+        wait_until(lambda: "server:data:before-" in log)
+    give_a_chance()  # for corked data that must not arrive yet
+    log.append("client:uncork")
+    client.uncork()
+    client.end()
+    ended.wait(1)
+    return log
+
+
+def test_cork_in_the_connect_listener_holds_only_later_writes(server_factory: Any, track: Any) -> None:
+    # issue 12: corked writes went out when the 'connect' listener returned,
+    # without uncork() (fixed on main: the flush after 'connect' respects the
+    # cork).  Node v20 also sends what was written while connecting at once
+    # (cork_in_connect listener):
+    # ["client:writableLength:1","server:data:before-","client:uncork","server:data:a"]
+    assert _cork_log("listener", server_factory, track) == [
+        "client:writableLength:1",
+        "server:data:before-",
+        "client:uncork",
+        "server:data:a",
+    ]
+
+
+def test_cork_before_connecting_holds_everything(server_factory: Any, track: Any) -> None:
+    # Node v20 (cork_in_connect before):
+    # ["client:writableLength:8","client:uncork","server:data:before-a"]
+    assert _cork_log("before", server_factory, track) == [
+        "client:writableLength:8",
+        "client:uncork",
+        "server:data:before-a",
+    ]
