@@ -36,7 +36,7 @@ from greenlet import getcurrent
 from ._aliases import with_camel_aliases
 from .actor import switch_to_hub
 from .encodings import decoder
-from .errors import io_error
+from .errors import io_error, make_error
 from .pipe import Pipe
 from .state import READ, Phase, ReadSide, WriteSide
 from .transport import recv_view
@@ -62,6 +62,19 @@ _R_IDLE, _R_OPEN, _R_EOF, _R_QUEUED, _R_ENDED = (
 )
 _W_OPEN = WriteSide.OPEN
 _READ_BURST = 16  # full reads in a row before a flowing socket yields to the hub
+
+
+_MAX_READ = 1 << 30  # Node: read() of more than 1 GiB is out of range
+
+
+def _read_size(size: Any) -> int | None:
+    if isinstance(size, bool) or not isinstance(size, (int, float)):
+        raise make_error("ERR_INVALID_ARG_TYPE", "size", "of type number", size)
+    if size != size or size in (float("inf"), float("-inf")):  # parseInt: NaN, all
+        return None
+    if size > _MAX_READ:
+        raise make_error("ERR_OUT_OF_RANGE", "size", "<= 1GiB", size)
+    return max(0, int(size))
 
 
 @with_camel_aliases
@@ -199,9 +212,22 @@ class Readable:
             self._read_side = READ["start"][_R_IDLE]
 
     def read(self, size: int | None = None) -> bytes | str | None:
-        """Node's non-blocking ``read([size])``: buffered data, or None if not enough."""
+        """Node's non-blocking ``read([size])``: buffered data, or None if not enough.
+
+        ``size`` as Node reads it: None, NaN or infinity mean all that is
+        buffered, a fraction is cut to an integer, 0 or less returns None (and
+        only starts reading); over 1 GiB is ``ERR_OUT_OF_RANGE``.  A size that
+        is not a number raises ``ERR_INVALID_ARG_TYPE`` (Node reads it as NaN).
+        """
+        if size is not None:
+            size = _read_size(size)
         buf = self._rbuf
         self._start_reading()  # Node's read() -> _read(): reading starts even if paused
+        if size == 0:
+            if not buf:
+                self._check_end()
+            self._wake()
+            return None
         if size is not None and size > buf.length and self._read_side is _R_OPEN:
             self._wake()
             return None
@@ -222,6 +248,9 @@ class Readable:
     def pipe(self, dest: Any, end: bool = True, **options: Any) -> Any:
         """Node's ``readable.pipe(dest)``: returns ``dest``; backpressure both ways."""
         end = options.get("end", end)
+        if not all(callable(getattr(dest, name, None)) for name in ("write", "on", "remove_listener")):
+            # Checked first: a Pipe half made would already consume the stream.
+            raise make_error("ERR_INVALID_ARG_TYPE", "destination", "a writable stream (write(), on())", dest)
         self._pipes += (Pipe(self, dest, bool(end)),)  # type: ignore[arg-type]
         if not self._flowing:  # Node: the 'data' listener has usually resumed it already
             self.resume()

@@ -40,6 +40,7 @@ from .options import (
     validate_callback,
     validate_max_connections,
     validate_msecs,
+    validate_timeout,
 )
 from .socket import Socket
 from .transport import SocketTransport
@@ -399,6 +400,7 @@ class Server(Actor):
         connection, wait up to ``timeout`` seconds for them to close, destroy
         the rest, and return once the server has emitted ``'close'``.
         """
+        timeout = validate_timeout(timeout)
         closed = gevent.event.Event()
         self.once("close", closed.set)
         self.close()
