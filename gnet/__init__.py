@@ -24,6 +24,9 @@ from .errors import (
     NodeSystemError,
     NodeTypeError,
     NodeValueError,
+    TLSCertificateError,
+    TLSError,
+    TLSHandshakeTimeoutError,
 )
 from .events import on, once
 from .ip import is_ip, is_ipv4, is_ipv6
@@ -48,6 +51,9 @@ __all__ = [
     "Server",
     "Socket",
     "SocketAddress",
+    "TLSCertificateError",
+    "TLSError",
+    "TLSHandshakeTimeoutError",
     "connect",
     "create_connection",
     "create_server",

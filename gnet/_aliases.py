@@ -25,8 +25,6 @@ _IRREGULAR_CAMEL = {
     "add_cidr": "addCIDR",
     "add_cidrs": "addCIDRs",
     "remove_cidr": "removeCIDR",
-    # A constant keeps its name (no PRIVATERANGES twin).
-    "PRIVATE_RANGES": "PRIVATE_RANGES",
 }
 _IRREGULAR_SNAKE = {camel: snake for snake, camel in _IRREGULAR_CAMEL.items()}
 
@@ -51,7 +49,8 @@ def snake_case(name: str) -> str:
 
 
 def _public_snake_names(names: Iterable[str]) -> list[str]:
-    return [n for n in names if "_" in n.strip("_") and not n.startswith("_")]
+    # Constants (PRIVATE_RANGES, DROP_BLOCK_LIST) keep their one name, as Node's do.
+    return [n for n in names if "_" in n.strip("_") and not n.startswith("_") and not n.isupper()]
 
 
 def with_camel_aliases(cls: T) -> T:

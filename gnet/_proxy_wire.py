@@ -31,10 +31,13 @@ __all__ = [
     "crc32c",
 ]
 
+#: The 12 bytes that start every PROXY protocol v2 header.
 V2_SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
 V1_PREFIX = b"PROXY "
-V1_MAX_LENGTH = 107  # the spec's worst case, CRLF included
-DEFAULT_MAX_V2_LENGTH = 4096  # header bytes, the 16 fixed ones included
+#: The spec's worst case, CRLF included.
+V1_MAX_LENGTH = 107
+#: Header bytes, the 16 fixed ones included.
+DEFAULT_MAX_V2_LENGTH = 4096
 V2_FIXED = 16
 V2_MAX_PAYLOAD = 0xFFFF
 AUTHORITY_MAX = 255  # HAProxy's PP2_AUTHORITY_MAX

@@ -91,17 +91,26 @@ __all__ = [
 ]
 
 # How a connection ended (ConnectionClosed.outcome).
-CLEAN: Final = "clean"  # no error: both sides ended, or a destroy() without error
-ERROR: Final = "error"  # ended by an error; ConnectionClosed.error_code says which
-TIMEOUT: Final = "timeout"  # a helper's deadline, or an idle 'timeout' followed by destroy()
-DROPPED: Final = "dropped"  # refused by the server before 'connection' (ConnectionDropped too)
+#: No error: both sides ended, or a destroy() without error.
+CLEAN: Final = "clean"
+#: Ended by an error; ConnectionClosed.error_code says which.
+ERROR: Final = "error"
+#: A helper's deadline, or an idle 'timeout' followed by destroy().
+TIMEOUT: Final = "timeout"
+#: Refused by the server before 'connection' (ConnectionDropped too).
+DROPPED: Final = "dropped"
 
 # Why a server dropped a connection (ConnectionDropped.reason).
-DROP_MAX_CONNECTIONS: Final = "max_connections"  # server.max_connections reached (Node's 'drop')
-DROP_BLOCK_LIST: Final = "block_list"  # the peer is in the server's block_list
-DROP_PROXY_REJECTED: Final = "proxy_rejected"  # a bad or missing PROXY header
-DROP_PROXY_UNTRUSTED: Final = "proxy_untrusted"  # a peer not in proxy_trusted sent a header
-DROP_PROXY_TIMEOUT: Final = "proxy_timeout"  # no complete PROXY header within proxy_timeout
+#: Server.max_connections reached (Node's 'drop').
+DROP_MAX_CONNECTIONS: Final = "max_connections"
+#: The peer is in the server's block_list.
+DROP_BLOCK_LIST: Final = "block_list"
+#: A bad or missing PROXY header.
+DROP_PROXY_REJECTED: Final = "proxy_rejected"
+#: A peer not in proxy_trusted sent a header.
+DROP_PROXY_UNTRUSTED: Final = "proxy_untrusted"
+#: No complete PROXY header within proxy_timeout.
+DROP_PROXY_TIMEOUT: Final = "proxy_timeout"
 
 # Errors that are a timeout of gnet's own, though they carry a code.
 _TIMEOUT_CODES = frozenset({"ERR_TLS_HANDSHAKE_TIMEOUT"})

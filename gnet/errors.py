@@ -453,3 +453,207 @@ def aggregate_error(errors: Sequence[BaseException]) -> AggregateError:
     err.errors = list(errors)
     err.code = getattr(first, "code", "")  # type: ignore[attr-defined]
     return err
+
+
+# ==========================================================================
+# TLS (gnet.tls): the error classes and the table's TLS section.  Python's
+# ssl exceptions are translated by gnet.tls.errors.from_ssl_error, which
+# also knows OpenSSL's verify codes.  The ssl classes come from _ssl, the C
+# module the ssl module re-exports them from: importing ssl itself before
+# gevent.monkey.patch_all() warns, and import gnet must not do that.
+
+import _ssl  # noqa: E402
+
+__all__ += [
+    "TLSError",
+    "TLSCertificateError",
+    "TLSHandshakeTimeoutError",
+    "altname_error",
+    "tls_error",
+]
+
+
+class TLSError(Error, _ssl.SSLError):
+    """A TLS failure with Node's ``code`` (``ERR_SSL_*``, ``ERR_OSSL_*``); an
+    :class:`ssl.SSLError`.
+
+    ``reason`` and ``library`` are Node's (OpenSSL's texts: ``'wrong
+    version number'``, ``'SSL routines'``), not Python's mnemonics.
+    """
+
+    # None until set, as on an SSLError that OpenSSL did not fill in.
+    reason: str | None = None  # type: ignore[assignment]
+    library: str | None = None  # type: ignore[assignment]
+
+
+class TLSCertificateError(TLSError, _ssl.SSLCertVerificationError):
+    """A certificate the peer presented was rejected (Node's X509 codes such as
+    ``CERT_HAS_EXPIRED``, or ``ERR_TLS_CERT_ALTNAME_INVALID``); an
+    :class:`ssl.SSLCertVerificationError`.
+
+    ``verify_code`` and ``verify_message`` are OpenSSL's number and text
+    where there is one.  ``ERR_TLS_CERT_ALTNAME_INVALID`` has Node's
+    ``reason``, ``host`` and ``cert``.
+    """
+
+    verify_code: int | None = None  # type: ignore[assignment]
+    verify_message: str | None = None  # type: ignore[assignment]
+    host: str | None = None
+    cert: Any = None
+
+
+class TLSHandshakeTimeoutError(Error, TimeoutError):
+    """Node's ``ERR_TLS_HANDSHAKE_TIMEOUT``; also a :class:`TimeoutError`."""
+
+    code = "ERR_TLS_HANDSHAKE_TIMEOUT"
+
+
+def _json(value: Any) -> str:
+    """Node's ``%j``: JSON for strings and numbers."""
+    import json
+
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _ossl_line(packed: int, library: str, reason: str) -> str:
+    return f"error:{packed:08X}:{library}::{reason}"
+
+
+NODE_ERRORS.update(
+    {
+        "ERR_TLS_CERT_ALTNAME_INVALID": (
+            TLSCertificateError,
+            lambda reason, host=None, cert=None: (
+                f"Hostname/IP does not match certificate's altnames: {reason}"
+            ),
+        ),
+        "ERR_TLS_CERT_ALTNAME_FORMAT": (
+            NodeValueError,
+            _fixed("Invalid subject alternative name string"),
+        ),
+        "ERR_TLS_HANDSHAKE_TIMEOUT": (TLSHandshakeTimeoutError, _fixed("TLS handshake timeout")),
+        "ERR_TLS_INVALID_PROTOCOL_VERSION": (
+            NodeTypeError,
+            lambda version, which: f"{_json(version)} is not a valid {which} TLS protocol version",
+        ),
+        "ERR_TLS_PROTOCOL_VERSION_CONFLICT": (
+            NodeTypeError,
+            lambda version, method: (
+                f"TLS protocol version {_json(version)} conflicts with "
+                f"secureProtocol {_json(method)}"
+            ),
+        ),
+        "ERR_TLS_INVALID_CONTEXT": (NodeTypeError, lambda name: f"{name} must be a SecureContext"),
+        "ERR_TLS_INVALID_STATE": (
+            Error,
+            _fixed("TLS socket connection must be securely established"),
+        ),
+        "ERR_TLS_REQUIRED_SERVER_NAME": (
+            Error,
+            _fixed('"servername" is required parameter for Server.addContext'),
+        ),
+        "ERR_TLS_SNI_FROM_SERVER": (Error, _fixed("Cannot issue SNI from a TLS server-side socket")),
+        "ERR_TLS_DH_PARAM_SIZE": (Error, lambda size: f"DH parameter size {size} is less than 2048"),
+        "ERR_CRYPTO_OPERATION_FAILED": (Error, lambda what: what),
+        # OpenSSL failures that gnet detects itself (Python's ssl carries on
+        # or reports them too vaguely): Node's code, reason, library and the
+        # OpenSSL 3 error line Node shows.
+        "ERR_SSL_NO_APPLICATION_PROTOCOL": (
+            TLSError,
+            _fixed(_ossl_line(0x0A0000EB, "SSL routines", "no application protocol")),
+        ),
+        "ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL": (
+            TLSError,
+            _fixed(_ossl_line(0x0A000460, "SSL routines", "tlsv1 alert no application protocol")),
+        ),
+        "ERR_SSL_WRONG_VERSION_NUMBER": (
+            TLSError,
+            _fixed(_ossl_line(0x0A00010B, "SSL routines", "wrong version number")),
+        ),
+        "ERR_SSL_NO_CIPHER_MATCH": (
+            TLSError,
+            _fixed(_ossl_line(0x0A0000B9, "SSL routines", "no cipher match")),
+        ),
+        "ERR_OSSL_PEM_NO_START_LINE": (
+            TLSError,
+            _fixed(_ossl_line(0x0480006C, "PEM routines", "no start line")),
+        ),
+        "ERR_OSSL_PEM_BAD_END_LINE": (
+            TLSError,
+            _fixed(_ossl_line(0x04800066, "PEM routines", "bad end line")),
+        ),
+        "ERR_OSSL_BAD_DECRYPT": (
+            TLSError,
+            _fixed(_ossl_line(0x1C800064, "Provider routines", "bad decrypt")),
+        ),
+        "ERR_OSSL_UNSUPPORTED": (
+            TLSError,
+            _fixed(_ossl_line(0x1E08010C, "DECODER routines", "unsupported")),
+        ),
+        "ERR_TLS_INVALID_PROTOCOL_METHOD": (NodeTypeError, lambda message: message),
+        # Node's loadPKCS12 errors have no code; these are OpenSSL's names.
+        "ERR_OSSL_PKCS12_MAC_VERIFY_FAILURE": (TLSError, _fixed("mac verify failure")),
+        "ERR_OSSL_ASN1_NOT_ENOUGH_DATA": (TLSError, _fixed("not enough data")),
+        "ERR_OSSL_PEM_BAD_BASE64_DECODE": (
+            TLSError,
+            _fixed(_ossl_line(0x04800064, "PEM routines", "bad base64 decode")),
+        ),
+        "ERR_OSSL_ASN1_WRONG_TAG": (
+            TLSError,
+            _fixed(_ossl_line(0x068000A8, "asn1 encoding routines", "wrong tag")),
+        ),
+        # gnet's own: what Python's ssl module cannot provide.
+        "ERR_GNET_TLS_UNSUPPORTED": (
+            Error,
+            lambda what: f"{what} is not supported by Python's ssl module",
+        ),
+        "ERR_GNET_TLS_NEEDS_CRYPTOGRAPHY": (
+            Error,
+            lambda what: f"{what} needs the 'cryptography' package (pip install 'gnet[tls]')",
+        ),
+    }
+)
+
+# The reason and library texts of the gnet-detected OpenSSL codes above.
+_TLS_REASONS: dict[str, tuple[str, str]] = {
+    "ERR_SSL_NO_APPLICATION_PROTOCOL": ("no application protocol", "SSL routines"),
+    "ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL": (
+        "tlsv1 alert no application protocol",
+        "SSL routines",
+    ),
+    "ERR_SSL_WRONG_VERSION_NUMBER": ("wrong version number", "SSL routines"),
+    "ERR_SSL_NO_CIPHER_MATCH": ("no cipher match", "SSL routines"),
+    "ERR_OSSL_PEM_NO_START_LINE": ("no start line", "PEM routines"),
+    "ERR_OSSL_PEM_BAD_END_LINE": ("bad end line", "PEM routines"),
+    "ERR_OSSL_BAD_DECRYPT": ("bad decrypt", "Provider routines"),
+    "ERR_OSSL_UNSUPPORTED": ("unsupported", "DECODER routines"),
+    "ERR_OSSL_PKCS12_MAC_VERIFY_FAILURE": ("mac verify failure", "PKCS12 routines"),
+    "ERR_OSSL_ASN1_NOT_ENOUGH_DATA": ("not enough data", "asn1 encoding routines"),
+    "ERR_OSSL_PEM_BAD_BASE64_DECODE": ("bad base64 decode", "PEM routines"),
+    "ERR_OSSL_ASN1_WRONG_TAG": ("wrong tag", "asn1 encoding routines"),
+}
+
+
+def altname_error(reason: str, host: str, cert: Any) -> TLSCertificateError:
+    """Node's ``ERR_TLS_CERT_ALTNAME_INVALID`` with its ``reason``, ``host`` and ``cert``."""
+    err = make_error("ERR_TLS_CERT_ALTNAME_INVALID", reason, host, cert)
+    assert isinstance(err, TLSCertificateError)
+    err.reason = reason
+    err.host = host
+    err.cert = cert
+    err.verify_message = str(err)
+    return err
+
+
+
+def tls_error(code: str) -> TLSError:
+    """A gnet-detected OpenSSL failure (``ERR_SSL_NO_APPLICATION_PROTOCOL``,
+    ``ERR_OSSL_BAD_DECRYPT``, ...) with Node's ``reason`` and ``library``."""
+    err = make_error(code)
+    assert isinstance(err, TLSError)
+    err.reason, err.library = _TLS_REASONS[code]
+    return err
+

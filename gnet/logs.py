@@ -60,7 +60,9 @@ __all__ = [
     "server_logger",
 ]
 
+#: The logger of connection records ("gnet.connection").
 connection_logger = _connection_logger = logging.getLogger("gnet.connection")
+#: The logger of server records ("gnet.server").
 server_logger = _server_logger = logging.getLogger("gnet.server")
 
 _PEER_GONE = frozenset({"ECONNRESET", "EPIPE", "ETIMEDOUT", "ECONNABORTED"})

@@ -47,7 +47,8 @@ __all__ = [
     "watchdog_interval",
 ]
 
-LISTEN_FDS_START = 3  # SD_LISTEN_FDS_START: the first passed descriptor
+#: SD_LISTEN_FDS_START: the first passed descriptor.
+LISTEN_FDS_START = 3
 _LISTEN_VARIABLES = ("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES")
 _UNNAMED = "unknown"  # sd_listen_fds_with_names' name for an fd without one
 _FIELD_NAME = re.compile(r"[A-Z][A-Z0-9_]*\Z")

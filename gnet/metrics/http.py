@@ -41,7 +41,8 @@ from .prometheus import PrometheusMetrics
 
 __all__ = ["create_metrics_server", "start_metrics_server", "MetricsEndpoint", "MAX_HEAD"]
 
-MAX_HEAD = 8192  # bytes of request line and headers
+#: Bytes of request line and headers.
+MAX_HEAD = 8192
 DEFAULT_IDLE_TIMEOUT = 30.0
 
 log = logging.getLogger("gnet.metrics")

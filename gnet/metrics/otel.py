@@ -13,22 +13,22 @@ for a connection-oriented server (Kestrel's ``kestrel.*`` metrics: same
 instrument types, units, attributes and bucket advice), named under the
 ``gnet.`` prefix, since those names belong to Kestrel's own meter:
 
-================================  ===================  =================  =====================
-instrument                        type                 unit               Kestrel's counterpart
-================================  ===================  =================  =====================
-``gnet.active_connections``       UpDownCounter (obs.) ``{connection}``   active_connections
-``gnet.queued_connections``       UpDownCounter (obs.) ``{connection}``   queued_connections
-``gnet.connection.duration``      Histogram            ``s``              connection.duration
-``gnet.rejected_connections``     Counter              ``{connection}``   rejected_connections
-``gnet.tls_handshake.duration``   Histogram            ``s``              tls_handshake.duration
-``gnet.active_tls_handshakes``    UpDownCounter        ``{handshake}``    active_tls_handshakes
-``gnet.network.io``               Counter (obs.)       ``By``             (``system.network.io``)
-``gnet.accept.errors``            Counter              ``{error}``        \\-
-``gnet.connection.timeouts``      Counter              ``{timeout}``      \\-
-``gnet.handler.exceptions``       Counter              ``{exception}``    \\-
-``gnet.backpressure.duration``    Histogram            ``s``              \\-
-``gnet.client.connect.duration``  Histogram            ``s``              \\-
-================================  ===================  =================  =====================
+================================  ======================  =================  ========================
+instrument                        type                    unit               Kestrel's counterpart
+================================  ======================  =================  ========================
+``gnet.active_connections``       UpDownCounter (obs.)    ``{connection}``   active_connections
+``gnet.queued_connections``       UpDownCounter (obs.)    ``{connection}``   queued_connections
+``gnet.connection.duration``      Histogram               ``s``              connection.duration
+``gnet.rejected_connections``     Counter                 ``{connection}``   rejected_connections
+``gnet.tls_handshake.duration``   Histogram               ``s``              tls_handshake.duration
+``gnet.active_tls_handshakes``    UpDownCounter           ``{handshake}``    active_tls_handshakes
+``gnet.network.io``               Counter (obs.)          ``By``             (``system.network.io``)
+``gnet.accept.errors``            Counter                 ``{error}``        (none)
+``gnet.connection.timeouts``      Counter                 ``{timeout}``      (none)
+``gnet.handler.exceptions``       Counter                 ``{exception}``    (none)
+``gnet.backpressure.duration``    Histogram               ``s``              (none)
+``gnet.client.connect.duration``  Histogram               ``s``              (none)
+================================  ======================  =================  ========================
 
 Server attributes: ``network.transport`` (``tcp``/``unix``), ``network.type``
 (``ipv4``/``ipv6``, TCP only), ``server.address`` and ``server.port``; plus
@@ -65,7 +65,9 @@ if TYPE_CHECKING:
 
 __all__ = ["OpenTelemetryMetrics", "DURATION_BUCKETS", "HANDSHAKE_BUCKETS"]
 
+#: Histogram buckets (seconds) for connection durations.
 DURATION_BUCKETS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300)
+#: Histogram buckets (seconds) for TLS handshake durations.
 HANDSHAKE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10)
 
 Attributes = dict[str, Any]

@@ -76,7 +76,9 @@ if TYPE_CHECKING:
 __all__ = ["PrometheusMetrics", "DURATION_BUCKETS", "HANDSHAKE_BUCKETS"]
 
 # OpenTelemetry's advice for kestrel.connection.duration and tls_handshake.duration.
+#: Histogram buckets (seconds) for connection durations.
 DURATION_BUCKETS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300)
+#: Histogram buckets (seconds) for TLS handshake durations.
 HANDSHAKE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10)
 
 _LABELS = ("server", "transport", "tls")

@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -98,12 +99,14 @@ def run_gnet(
     *args: str, input: bytes = b"", stdin: int | None = None
 ) -> subprocess.CompletedProcess[bytes]:
     """Run a short-lived command; ``subprocess.run`` kills it on timeout."""
+    # Either stdin or input, never both keywords: gevent's patched
+    # subprocess.run refuses stdin=None next to input, unlike the stdlib's.
+    stdio: dict[str, Any] = {"stdin": stdin} if stdin is not None else {"input": input}
     return subprocess.run(
         [sys.executable, "-m", "gnet", *args],
-        input=None if stdin is not None else input,
-        stdin=stdin,
         capture_output=True,
         timeout=CLI_TIMEOUT,
+        **stdio,
     )
 
 

@@ -54,6 +54,16 @@ ARGS: dict[str, tuple[Any, ...]] = {
     "ERR_GNET_FLOWING": ("recv",),
     "ERR_GNET_UNEXPECTED_KEYWORD": ("connect", "timout"),
     "ERR_GNET_PROXY_PROTOCOL": ("wrong signature",),
+    # TLS (gnet.tls)
+    "ERR_TLS_CERT_ALTNAME_INVALID": ("Host: a.com. is not cert's CN: b.com", "a.com", {}),
+    "ERR_TLS_INVALID_PROTOCOL_VERSION": ("TLSv1.4", "minimum"),
+    "ERR_TLS_PROTOCOL_VERSION_CONFLICT": ("TLSv1.2", "TLSv1_2_method"),
+    "ERR_TLS_INVALID_PROTOCOL_METHOD": ("Unknown method: nope",),
+    "ERR_TLS_INVALID_CONTEXT": ("context",),
+    "ERR_TLS_DH_PARAM_SIZE": (1024,),
+    "ERR_CRYPTO_OPERATION_FAILED": ("Failed to set ECDH curve",),
+    "ERR_GNET_TLS_UNSUPPORTED": ("options.sessionTimeout",),
+    "ERR_GNET_TLS_NEEDS_CRYPTOGRAPHY": ("options.pfx",),
 }
 
 # Node's TypeErrors are TypeErrors, its RangeErrors ValueErrors, the rest gnet.Error.
@@ -67,8 +77,16 @@ TYPE_ERRORS = {
     "ERR_STREAM_NULL_VALUES",
     "ERR_UNKNOWN_ENCODING",
     "ERR_GNET_UNEXPECTED_KEYWORD",
+    "ERR_TLS_INVALID_PROTOCOL_VERSION",
+    "ERR_TLS_PROTOCOL_VERSION_CONFLICT",
+    "ERR_TLS_INVALID_PROTOCOL_METHOD",
+    "ERR_TLS_INVALID_CONTEXT",
 }
 RANGE_ERRORS = {"ERR_SOCKET_BAD_PORT", "ERR_OUT_OF_RANGE", "ERR_INVALID_ADDRESS_FAMILY"}
+# ValueErrors that are not Node RangeErrors: a rejected certificate is one to
+# Python (ssl.SSLCertVerificationError), and so is Node's SyntaxError for a
+# malformed subjectaltname string.
+VALUE_ERRORS = {"ERR_TLS_CERT_ALTNAME_INVALID", "ERR_TLS_CERT_ALTNAME_FORMAT"}
 
 
 @pytest.mark.parametrize("code", sorted(NODE_ERRORS))
@@ -79,7 +97,7 @@ def test_make_error_class_and_code(code: str) -> None:
     assert str(err) and str(err) == err.args[0]
     if code in TYPE_ERRORS:
         assert isinstance(err, TypeError) and not isinstance(err, ValueError)
-    elif code in RANGE_ERRORS:
+    elif code in RANGE_ERRORS | VALUE_ERRORS:
         assert isinstance(err, ValueError) and not isinstance(err, TypeError)
     else:
         assert isinstance(err, Error) and not isinstance(err, (TypeError, ValueError))
@@ -91,7 +109,7 @@ def test_every_code_in_the_table_is_covered_here() -> None:
     no_args = {code for code in NODE_ERRORS if code not in ARGS}
     for code in no_args:
         make_error(code)  # each takes no argument
-    assert TYPE_ERRORS | RANGE_ERRORS <= set(NODE_ERRORS)
+    assert TYPE_ERRORS | RANGE_ERRORS | VALUE_ERRORS <= set(NODE_ERRORS)
 
 
 @pytest.mark.parametrize(
