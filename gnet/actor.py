@@ -114,9 +114,10 @@ class Actor(EventEmitter):
         tasks = self._tasks
         if tasks is None:
             self._tasks = [(fn, args)]
-            if not self._pending:
+            if not self._holds_ref and not self._pending:
                 # Queued work holds run() until it is delivered (Node does
-                # not exit with a nextTick pending), even on an unref'd object.
+                # not exit with a nextTick pending), even on an unref'd
+                # object.  (An object holding a reference needs no second.)
                 self._pending = True
                 _refs.add(1)
         else:
@@ -282,6 +283,9 @@ class Actor(EventEmitter):
     def _hold_ref(self, hold: bool) -> None:
         hold = hold and self._refd
         if hold != self._holds_ref:
+            if not hold and self._tasks and not self._pending:
+                self._pending = True  # what is queued holds run() from now on
+                _refs.add(1)
             self._holds_ref = hold
             _refs.add(1 if hold else -1)
 

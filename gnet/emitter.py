@@ -255,7 +255,13 @@ class EventEmitter(metaclass=_EmitterMeta):
         """
         if listener is _MISSING:
             return self._decorator(event, False, False)
-        _check_listener(listener)
+        # The common case inline (on() runs for every connection): a plain
+        # function or bound method, not async.  Anything else is checked in full.
+        try:
+            if listener.__code__.co_flags & _ASYNC_CODE:
+                _check_listener(listener)
+        except AttributeError:  # no code of its own: a builtin, a partial, an object
+            _check_listener(listener)
         self._add(event, listener, False)
         return self
 

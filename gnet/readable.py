@@ -248,7 +248,9 @@ class Readable:
     def pipe(self, dest: Any, end: bool = True, **options: Any) -> Any:
         """Node's ``readable.pipe(dest)``: returns ``dest``; backpressure both ways."""
         end = options.get("end", end)
-        if not all(callable(getattr(dest, name, None)) for name in ("write", "on", "remove_listener")):
+        if not isinstance(dest, Readable) and not all(
+            callable(getattr(dest, name, None)) for name in ("write", "on", "remove_listener")
+        ):
             # Checked first: a Pipe half made would already consume the stream.
             raise make_error("ERR_INVALID_ARG_TYPE", "destination", "a writable stream (write(), on())", dest)
         self._pipes += (Pipe(self, dest, bool(end)),)  # type: ignore[arg-type]
