@@ -29,8 +29,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._aliases import normalize_options
+from ._proxy_wire import DEFAULT_MAX_V2_LENGTH, V2_FIXED, V2_MAX_PAYLOAD
 from .blocklist import BlockList
-from .emitter import check_not_async
+from .checks import (
+    is_number,
+    keep_alive_delay,
+    node_backlog,
+    reject_swapped_host_port,
+    validate_callback,
+    validate_max_connections,
+    validate_msecs,
+    validate_timeout,
+)
 from .errors import make_error
 from .ip import is_ip, js_string_to_number, validate_port
 
@@ -54,11 +64,17 @@ __all__ = [
     "DEFAULT_HIGH_WATER_MARK",
     "DEFAULT_ATTEMPT_TIMEOUT",
     "DEFAULT_BACKLOG",
+    "DEFAULT_PROXY_TIMEOUT",
 ]
 
 DEFAULT_HIGH_WATER_MARK = 16384  # Node v20's default for both directions
 DEFAULT_ATTEMPT_TIMEOUT = 250.0  # ms; Node v20's autoSelectFamilyAttemptTimeout
 DEFAULT_BACKLOG = 511
+# ms to receive a whole PROXY header: above the spec's "at least 3 seconds to
+# cover a TCP retransmit", and enough for the header's segment to be lost
+# twice at the initial 1 s RTO (resent at 1 s and 3 s); short enough that a
+# flood of silent connections holds each slot for only 5 s.
+DEFAULT_PROXY_TIMEOUT = 5000.0
 
 Callback = Callable[..., Any]
 
@@ -102,6 +118,7 @@ class ConnectOptions:
     auto_select_family_attempt_timeout: float = DEFAULT_ATTEMPT_TIMEOUT
     lookup: Callback | None = None
     hints: int = 0
+    proxy_header: bytes | None = None  # a PROXY protocol header, sent first once connected
 
     def as_dict(self) -> dict[str, Any]:
         """The options as a snake_case dict (what diagnostics subscribers get)."""
@@ -123,6 +140,11 @@ class ServerOptions:
     keep_alive_initial_delay: float = 0.0
     high_water_mark: int = DEFAULT_HIGH_WATER_MARK
     block_list: BlockList | None = None
+    # The PROXY protocol (gnet.proxy_io): 'v1', 'v2', 'auto', or None (off).
+    proxy_protocol: str | None = None
+    proxy_trusted: BlockList | None = None  # peers allowed to send a header; None: any
+    proxy_timeout: float = DEFAULT_PROXY_TIMEOUT  # ms for the whole header
+    proxy_max_header: int = DEFAULT_MAX_V2_LENGTH  # bytes a v2 header may take
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,48 +186,6 @@ def check_keywords(function: str, kwargs: Mapping[str, Any], allowed: frozenset[
 # value checks
 
 
-def validate_msecs(value: Any, name: str = "msecs") -> float:
-    """A timeout in milliseconds: a non-negative finite number."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise make_error("ERR_INVALID_ARG_TYPE", name, "of type number", value)
-    if not math.isfinite(value) or value < 0:
-        raise make_error("ERR_OUT_OF_RANGE", name, "a non-negative finite number", value)
-    return float(value)
-
-
-def validate_timeout(value: Any, name: str = "timeout") -> float | None:
-    """A blocking call's ``timeout`` in seconds: None (no limit), or a number
-    >= 0; ``inf`` is no limit.  NaN and negatives raise ``ERR_OUT_OF_RANGE``,
-    a ``ValueError``, as ``socket.settimeout`` refuses them."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise make_error("ERR_INVALID_ARG_TYPE", name, "of type number", value)
-    if math.isnan(value) or value < 0:
-        raise make_error("ERR_OUT_OF_RANGE", name, "a non-negative number of seconds or None", value)
-    return None if math.isinf(value) else float(value)
-
-
-def validate_callback(value: Any, name: str = "callback") -> Callback:
-    """A callable that is not an ``async def`` (which gnet could only call
-    without awaiting: it would never run)."""
-    if not callable(value):
-        raise make_error("ERR_INVALID_ARG_TYPE", name, "of type function", value)
-    check_not_async(value, name)
-    return value  # type: ignore[no-any-return]
-
-
-def validate_max_connections(value: Any) -> float | None:
-    """``server.max_connections``: None (no limit) or a non-negative number."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise make_error("ERR_INVALID_ARG_TYPE", "server.maxConnections", "of type number", value)
-    if math.isnan(value) or value < 0:
-        raise make_error("ERR_OUT_OF_RANGE", "server.maxConnections", ">= 0", value)
-    return value
-
-
 def _high_water_mark(value: Any) -> int:
     """Node's ``getHighWaterMark``: a non-negative integer (1e300 included)."""
     if value is None:
@@ -229,17 +209,6 @@ def _keep_alive_delay(value: Any, name: str) -> float:
     if value is None:
         return 0.0
     return keep_alive_delay(_number(value, name))
-
-
-def keep_alive_delay(value: Any) -> float:
-    """``set_keep_alive``'s ``initial_delay`` (ms) as Node's method reads it:
-    ``~~(initialDelay / 1000)`` never throws, so anything that is not a
-    number (or a numeric string) >= 0 is 0, the OS default."""
-    if isinstance(value, str):
-        value = js_string_to_number(value) if value.strip() else 0
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:  # NaN too
-        return 0.0
-    return float(min(value, 1e15))  # beyond any keep-alive delay the kernel takes
 
 
 def reject_object_mode(options: Mapping[str, Any]) -> None:
@@ -331,7 +300,7 @@ def parse_socket_options(options: Any, kwargs: Mapping[str, Any]) -> SocketOptio
     reject_object_mode(opts)
     fd = opts.get("fd")
     if fd is not None:  # Node's validateInt32(fd, 'fd', 0)
-        if not _is_number(fd):
+        if not is_number(fd):
             raise make_error("ERR_INVALID_ARG_TYPE", "options.fd", "of type number", fd)
         if isinstance(fd, float) and not fd.is_integer():
             raise make_error("ERR_OUT_OF_RANGE", "fd", "an integer", fd)
@@ -409,7 +378,7 @@ def connect_options(options: dict[str, Any]) -> ConnectOptions:
     local_port = options.get("local_port")
     # Any number is taken: one that is no port fails the connect later, as
     # an 'error' (Node's async bind error), not here.
-    if local_port is not None and not _is_number(local_port):
+    if local_port is not None and not is_number(local_port):
         raise make_error("ERR_INVALID_ARG_TYPE", "options.localPort", "of type number", local_port)
     if local_port is not None and math.isnan(local_port):
         local_port = None  # Node: NaN is falsy, so no bind at all
@@ -465,6 +434,7 @@ def _stream_options(options: dict[str, Any]) -> dict[str, Any]:
         ),
         "allow_half_open": None if options.get("allow_half_open") is None else bool(options["allow_half_open"]),
         "high_water_mark": _high_water_mark(options.get("high_water_mark")),
+        "proxy_header": _proxy_header(options.get("proxy_header")),
     }
 
 
@@ -494,6 +464,7 @@ def parse_server_options(options: Any, kwargs: Mapping[str, Any]) -> ServerOptio
         ),
         high_water_mark=_high_water_mark(hwm),
         block_list=block_list,
+        **_proxy_server_options(opts),
     )
 
 
@@ -534,7 +505,7 @@ def parse_listen_args(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> tuple
         if rest and (rest[0] is None or isinstance(rest[0], str)):
             options["host"] = rest[0]
             rest = rest[1:]
-        elif rest and not _is_number(rest[0]):
+        elif rest and not is_number(rest[0]):
             raise make_error("ERR_INVALID_ARG_TYPE", "host", "of type string", rest[0])
         backlog = _positional_backlog(rest, backlog)
     options.update(check_keywords("listen", kwargs, _LISTEN_KEYS))
@@ -543,7 +514,7 @@ def parse_listen_args(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> tuple
     if callback is not None:
         validate_callback(callback)
     flags: dict[str, Any] = {
-        "backlog": _backlog(options["backlog"]),
+        "backlog": node_backlog(options["backlog"], DEFAULT_BACKLOG),
         "exclusive": bool(options.get("exclusive")),
         "ipv6_only": bool(options.get("ipv6_only")),
         "reuse_port": bool(options.get("reuse_port")),
@@ -554,7 +525,7 @@ def parse_listen_args(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> tuple
         fd = options.get("fd")
         # Node: a number >= 0 is tried (an unusable one is an async EINVAL);
         # anything else is refused at once.
-        if fd is not None and not (_is_number(fd) and fd >= 0):
+        if fd is not None and not (is_number(fd) and fd >= 0):
             raise make_error("ERR_INVALID_ARG_VALUE", "options", options, 'must have the property "port" or "path"')
         return ListenOptions("handle", handle=options.get("handle"), fd=fd, **flags), callback
     if "port" in options:
@@ -578,41 +549,102 @@ def parse_listen_args(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> tuple
     raise make_error("ERR_INVALID_ARG_VALUE", "options", received, 'must have the property "port" or "path"')
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def _positional_backlog(rest: tuple[Any, ...], keyword: Any) -> Any:
     """The backlog among the arguments after the port, host, path or handle."""
     return rest[0] if rest and keyword is None else keyword
 
 
-_MAX_BACKLOG = 0x7FFFFFFF  # listen()'s int; the kernel caps it at somaxconn anyway
+# ----------------------------------------------------------------------
+# the PROXY protocol's options (gnet.proxy_io): createServer's proxy_*, connect's proxy_header
+
+_PROXY_MODES = ("v1", "v2", "auto")
 
 
-def _backlog(value: Any) -> int:
-    """Node's rule: a backlog that is not a number > 0 (NaN, ``'abc'``, -1, 0)
-    means the default, 511; a larger one than listen() can take is capped."""
-    if isinstance(value, str):
-        value = js_string_to_number(value) if value.strip() else 0
-    if not _is_number(value) or not value > 0:  # NaN compares False
-        return DEFAULT_BACKLOG
-    return int(min(value, _MAX_BACKLOG))
+def _proxy_server_options(opts: Mapping[str, Any]) -> dict[str, Any]:
+    """``proxy_protocol``, ``proxy_trusted``, ``proxy_timeout`` (ms), ``proxy_max_header``."""
+    mode = opts.get("proxy_protocol")
+    if mode is not None and mode not in _PROXY_MODES:
+        reason = "must be 'v1', 'v2' or 'auto'"
+        raise make_error("ERR_INVALID_ARG_VALUE", "options.proxyProtocol", mode, reason)
+    trusted = opts.get("proxy_trusted")
+    if trusted is not None:
+        if mode is None:
+            # A trust list without the protocol is a server the user believes
+            # reads headers: say so now rather than serve the proxy's address.
+            reason = "needs options.proxyProtocol"
+            raise make_error("ERR_INVALID_ARG_VALUE", "options.proxyTrusted", trusted, reason)
+        trusted = _trusted_peers(trusted)
+    timeout = opts.get("proxy_timeout")
+    if timeout is None:
+        timeout = DEFAULT_PROXY_TIMEOUT
+    else:
+        timeout = validate_msecs(timeout, "options.proxyTimeout")
+        if timeout <= 0:
+            raise make_error("ERR_OUT_OF_RANGE", "options.proxyTimeout", "> 0", timeout)
+    limit = opts.get("proxy_max_header")
+    if limit is None:
+        limit = DEFAULT_MAX_V2_LENGTH
+    elif isinstance(limit, bool) or not isinstance(limit, int):
+        raise make_error("ERR_INVALID_ARG_TYPE", "options.proxyMaxHeader", "of type number", limit)
+    elif not V2_FIXED <= limit <= V2_FIXED + V2_MAX_PAYLOAD:
+        expected = f">= {V2_FIXED} and <= {V2_FIXED + V2_MAX_PAYLOAD}"
+        raise make_error("ERR_OUT_OF_RANGE", "options.proxyMaxHeader", expected, limit)
+    return {
+        "proxy_protocol": mode,
+        "proxy_trusted": trusted,
+        "proxy_timeout": timeout,
+        "proxy_max_header": limit,
+    }
 
 
-def reject_swapped_host_port(function: str, first: str, rest: tuple[Any, ...]) -> None:
-    """``listen('127.0.0.1', 8000)``, ``connect('localhost', 6379)``: Python's
-    (host, port) order.  Node reads a path there (a UNIX socket file named
-    ``127.0.0.1``); an IP address or ``localhost`` followed by a port number
-    is almost surely the host and port swapped, so it raises with a hint."""
-    if not rest or not _is_number(rest[0]):
-        return
-    if first != "localhost" and not is_ip(first):
-        return
-    raise make_error(
-        "ERR_INVALID_ARG_VALUE",
-        "path",
-        first,
-        f"is a host, not a UNIX socket path: the port comes first, as in Node: "
-        f"{function}({rest[0]!r}, {first!r})",
-    )
+def _trusted_peers(value: Any) -> BlockList:
+    """A BlockList as given, or one made from an address, a CIDR, or a list of them."""
+    if BlockList.is_block_list(value):
+        return value  # type: ignore[no-any-return]
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple, set, frozenset)) or not all(isinstance(i, str) for i in items):
+        expected = "a net.BlockList, or an address or CIDR string or a list of them"
+        raise make_error("ERR_INVALID_ARG_TYPE", "options.proxyTrusted", expected, value)
+    peers = BlockList()
+    for item in items:
+        if "/" in item:
+            peers.add_cidr(item)
+        else:
+            peers.add_address(item, "ipv6" if ":" in item else "ipv4")
+    return peers
+
+
+def _proxy_header(value: Any) -> bytes | None:
+    """connect's ``proxy_header``: a header's bytes (checked), or a dict for build_v1/build_v2.
+
+    The dict: ``version`` (1 or 2, or ``'v1'``/``'v2'``), ``source`` and
+    ``destination`` (``(address, port)``, a path for v2, or None), and for v2
+    ``command``, ``tlvs`` and ``crc`` as :func:`gnet.proxy_protocol.build_v2` takes them.
+    """
+    if value is None:
+        return None
+    from .proxy_protocol import NeedMore, ProxyProtocolError, build_v1, build_v2, parse
+
+    if isinstance(value, Mapping):
+        spec = dict(value)
+        version = spec.pop("version", 2)
+        endpoints = spec.pop("source", None), spec.pop("destination", None)
+        if version in (1, "v1") and not spec:
+            return build_v1(*endpoints)
+        if version in (2, "v2"):
+            try:
+                return build_v2(*endpoints, **spec)
+            except TypeError:  # a key build_v2 does not take
+                pass
+        raise make_error("ERR_INVALID_ARG_VALUE", "options.proxyHeader", value)
+    if not isinstance(value, (bytes, bytearray, memoryview)):
+        raise make_error("ERR_INVALID_ARG_TYPE", "options.proxyHeader", "of type bytes or object", value)
+    header = bytes(value)
+    try:
+        parsed = parse(header)
+    except ProxyProtocolError as exc:
+        reason = f"is not a PROXY header ({exc.reason})"
+        raise make_error("ERR_INVALID_ARG_VALUE", "options.proxyHeader", header, reason) from exc
+    if isinstance(parsed, NeedMore) or parsed.length != len(header):
+        raise make_error("ERR_INVALID_ARG_VALUE", "options.proxyHeader", header, "must be exactly one header")
+    return header

@@ -165,7 +165,7 @@ class Readable:
 
     def _queue_readable(self) -> None:
         """``'readable'`` after this call, once however often it is asked for meanwhile."""
-        if not self._readable_queued:
+        if not getattr(self, "_readable_queued", False):  # unset until the first one
             self._readable_queued = True
             self._defer(self._emit_readable)
 

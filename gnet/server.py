@@ -25,7 +25,7 @@ import gevent
 import gevent.event
 import gevent.socket
 
-from . import diagnostics
+from . import diagnostics, drain
 from ._aliases import with_camel_aliases
 from .actor import Actor, logger
 from .connect import resolve
@@ -40,7 +40,6 @@ from .options import (
     validate_callback,
     validate_max_connections,
     validate_msecs,
-    validate_timeout,
 )
 from .socket import Socket
 from .transport import SocketTransport
@@ -63,7 +62,7 @@ class Server(Actor):
     __slots__ = (
         "_options", "_lsock", "_lwatch", "_address", "_unlink_path",
         "_listen_id", "_max_connections", "_pause_timer", "_backoff", "_closing",
-        "_sockets",
+        "_sockets", "_drain",
     )  # fmt: skip
 
     def __init__(
@@ -86,6 +85,7 @@ class Server(Actor):
         self._backoff = 0.0
         self._closing = False
         self._sockets: set[Socket] = set()
+        self._drain: drain.Drain | None = None  # a shutdown() in progress (gnet.drain)
         if connection_listener is not None:
             self.on("connection", validate_callback(connection_listener, "connectionListener"))
 
@@ -257,7 +257,9 @@ class Server(Actor):
             os.close(fd)  # not a socket object yet: nobody else would close it
             return
         block_list = self._options.block_list
-        if block_list is not None and isinstance(addr, tuple):
+        # Behind a PROXY-protocol balancer the block list is for the real
+        # client, checked once its header is read (gnet.proxy_io).
+        if block_list is not None and isinstance(addr, tuple) and self._options.proxy_protocol is None:
             family = "ipv6" if lsock.family == _pysocket.AF_INET6 else "ipv4"
             if block_list.check(addr[0], family):
                 sock.close()  # Node: closed at once, no 'connection', no 'drop'
@@ -395,21 +397,33 @@ class Server(Actor):
         diagnostics.publish_new(diagnostics.ServerClosed, self)
         self.emit("close")
 
-    def shutdown(self, timeout: float | None = None) -> None:
-        """Graceful stop (beyond Node, blocking): stop accepting, ``end()`` every
-        connection, wait up to ``timeout`` seconds for them to close, destroy
-        the rest, and return once the server has emitted ``'close'``.
+    def shutdown(
+        self, timeout: float | None = None, *, idle_after: float | None = drain.DEFAULT_IDLE_AFTER
+    ) -> int:
+        """Graceful stop (beyond Node, blocking), as HAProxy's soft-stop does it.
+
+        Stops accepting at once, sets :attr:`shutting_down` and emits
+        ``'shutdown'``; lets each connection finish its exchange, ending
+        (``end()``) only those idle for ``idle_after`` seconds (None: none);
+        destroys what is left ``timeout`` seconds after the call; returns once
+        the server has emitted ``'close'``, with the number of connections the
+        deadline destroyed.  :mod:`gnet.drain` says exactly what "idle"
+        means.  Timeouts in seconds.
         """
-        timeout = validate_timeout(timeout)
-        closed = gevent.event.Event()
-        self.once("close", closed.set)
-        self.close()
-        for conn in list(self._sockets):
-            conn.end()
-        if not closed.wait(timeout):
-            for conn in list(self._sockets):
-                conn.destroy()
-            closed.wait()
+        for name, value in (("timeout", timeout), ("idle_after", idle_after)):
+            if value is not None:
+                validate_msecs(value, name)  # a non-negative finite number, whatever the unit
+        return drain.shutdown(self, timeout, idle_after)
+
+    @property
+    def shutting_down(self) -> bool:
+        """True from :meth:`shutdown` until the server's ``'close'`` (beyond Node).
+
+        A straight-line handler that serves requests in a loop checks it
+        between requests; a Node-style one listens for the server's
+        ``'shutdown'`` event.
+        """
+        return self._drain is not None
 
     def __enter__(self) -> Server:
         return self

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import NoReturn
 
+from ..drain import DEFAULT_IDLE_AFTER
 from .cat import cmd_cat
 from .common import (
     _EXIT_INTERRUPTED,
@@ -41,6 +42,7 @@ from .common import (
     CommandError,
     Endpoint,
     _metrics_option,
+    _proxy_protocol_options,
     parse_endpoint,
 )
 from .echo import cmd_echo
@@ -69,6 +71,18 @@ def _shutdown_timeout_option(parser: argparse.ArgumentParser) -> None:
         help="on SIGINT/SIGTERM, how long open connections may take to finish "
         f"before they are closed (default {DEFAULT_SHUTDOWN_TIMEOUT:g})",
     )
+
+
+def _seconds_or_none(text: str) -> float | None:
+    if text.lower() == "none":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}")
+    return value
 
 
 def _systemd_epilog(command: str, ignored: str) -> str:
@@ -118,6 +132,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     echo.add_argument("--host", metavar="HOST", help=f"address to bind (default {DEFAULT_HOST})")
     _shutdown_timeout_option(echo)
+    echo.add_argument(
+        "--idle-after",
+        type=_seconds_or_none,
+        default=DEFAULT_IDLE_AFTER,
+        metavar="SECONDS",
+        help="while shutting down, end a connection once nothing has moved on it for this "
+        f"long ('none': let clients end their own; default {DEFAULT_IDLE_AFTER:g})",
+    )
+    _proxy_protocol_options(echo)
     _metrics_option(echo)
     echo.set_defaults(func=cmd_echo)
 
@@ -163,6 +186,13 @@ def build_parser() -> argparse.ArgumentParser:
     proxy.add_argument("listen", metavar="LISTEN", help="where to accept connections")
     proxy.add_argument("target", metavar="TARGET", help="where to forward them")
     _shutdown_timeout_option(proxy)
+    _proxy_protocol_options(proxy)
+    proxy.add_argument(
+        "--send-proxy",
+        choices=("v1", "v2"),
+        help="send TARGET a PROXY protocol header naming each client (for HAProxy's "
+        "accept-proxy, or another gnet server with --proxy-protocol)",
+    )
     _metrics_option(proxy)
     proxy.set_defaults(func=cmd_proxy)
     return parser

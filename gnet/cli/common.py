@@ -21,6 +21,7 @@ import gevent.os
 
 import gnet
 from gnet import systemd
+from gnet.options import parse_server_options
 
 log = logging.getLogger("gnet.cli")
 
@@ -313,3 +314,38 @@ def _metrics_option(parser: argparse.ArgumentParser) -> None:
         help="serve Prometheus metrics at http://ADDRESS/metrics (host:port, a port on "
         f"{DEFAULT_HOST}, or a UNIX socket path: {UNIX_PATH_HELP}); needs prometheus-client",
     )
+
+
+# ---------------------------------------------------------------------------
+# the PROXY protocol and the drain: options echo and proxy share
+
+
+def _proxy_protocol_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--proxy-protocol",
+        choices=("v1", "v2", "auto"),
+        help="expect a PROXY protocol header (HAProxy send-proxy, send-proxy-v2) on each "
+        "connection; clients are then logged and counted by their real address",
+    )
+    parser.add_argument(
+        "--proxy-trusted",
+        metavar="ADDRESSES",
+        help="comma-separated addresses or CIDRs of the load balancers allowed to send "
+        "the header; other peers are dropped (default: any)",
+    )
+
+
+def proxy_server_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``create_server`` options of ``--proxy-protocol`` and ``--proxy-trusted``."""
+    if args.proxy_protocol is None:
+        if args.proxy_trusted is not None:
+            raise CommandError("--proxy-trusted needs --proxy-protocol")
+        return {}
+    options: dict[str, Any] = {"proxy_protocol": args.proxy_protocol}
+    if args.proxy_trusted is not None:
+        options["proxy_trusted"] = [a.strip() for a in args.proxy_trusted.split(",") if a.strip()]
+    try:
+        parse_server_options(options, {})  # checks the addresses now, as one error line
+    except (TypeError, ValueError, gnet.NodeError) as exc:
+        raise CommandError(f"--proxy-trusted: {describe_error(exc)}") from None
+    return options

@@ -23,6 +23,7 @@ from .common import (
     listen_targets,
     log,
     peer_name,
+    proxy_server_options,
     serve_until_signal,
     unix_path,
 )
@@ -40,6 +41,7 @@ def cmd_echo(args: argparse.Namespace) -> int:
         port = DEFAULT_PORT if args.port is None else _parse_port(args.port)
         endpoint = Endpoint(args.host or DEFAULT_HOST, port)
 
+    server_options = proxy_server_options(args)
     connections: set[gnet.Socket] = set()
 
     def on_connection(sock: gnet.Socket) -> None:
@@ -57,18 +59,22 @@ def cmd_echo(args: argparse.Namespace) -> int:
 
     with _serving_metrics(args.metrics), _Stopper() as stopper, systemd.Service() as service:
         servers = serve_until_signal(
-            lambda: gnet.create_server(on_connection),
+            lambda: gnet.create_server(server_options, on_connection),
             listen_targets("echo", endpoint),
             stopper,
             service,
             lambda addr: f"listening on {addr}",
         )
         service.stopping(args.shutdown_timeout, f"closing {len(connections)} connection(s)")
-        # A second signal while draining cuts the remaining connections short;
-        # shutdown() then returns as soon as the server has emitted 'close'.
+        # Clients mid-stream go on until they end; idle ones are ended after
+        # --idle-after; what is left at the timeout is closed (gnet.drain).  A
+        # second signal cuts the rest short; shutdown() then returns as soon
+        # as the server has emitted 'close'.
         forcer = gevent.spawn(_destroy_on, stopper.forced, connections)
+        timeout, idle_after = args.shutdown_timeout, args.idle_after
         try:
-            for stop in [gevent.spawn(s.shutdown, args.shutdown_timeout) for s in servers]:
+            stops = [gevent.spawn(s.shutdown, timeout, idle_after=idle_after) for s in servers]
+            for stop in stops:
                 stop.get()
         finally:
             forcer.kill()
