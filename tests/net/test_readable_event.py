@@ -15,8 +15,10 @@ tests/interop/test_node_hardening.py compares every mode live)::
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+import pytest
 from gevent.event import Event
 
 import gnet
@@ -145,3 +147,25 @@ def test_a_listener_that_does_not_read_holds_the_data_back(server_factory: Any, 
     drain()
     assert ended.wait(TIMEOUT)
     assert sum(map(len, drained)) == 100_000
+
+
+def test_read_size_as_node_reads_it(server_factory: Any, track: Any) -> None:
+    # Node v20, 'hello world' buffered, read(n) for 0, -1, 1.5, 'x', NaN:
+    # ["0=null","-1=null","1.5=\"h\"","x=\"ello world\"","NaN=null"]; and on an
+    # empty socket read(2**30 + 1) throws ERR_OUT_OF_RANGE.  gnet refuses a
+    # size that is not a number ('x': Node reads all); NaN reads all.
+    server = server_factory(lambda conn: conn.end("hello world"))
+    sock = track(gnet.connect(port_of(server), "127.0.0.1"))
+    sock.on("readable", lambda: None)
+    wait_until(lambda: sock.readable_length == 11)
+    assert sock.read(0) is None
+    assert sock.read(-1) is None
+    assert sock.read(1.5) == b"h"
+    with pytest.raises(TypeError) as info:
+        sock.read("x")  # type: ignore[arg-type]
+    assert info.value.code == "ERR_INVALID_ARG_TYPE"  # type: ignore[attr-defined]
+    assert sock.read(math.nan) == b"ello world"  # type: ignore[arg-type]
+    with pytest.raises(ValueError) as info2:
+        sock.read(2**30 + 1)
+    assert info2.value.code == "ERR_OUT_OF_RANGE"  # type: ignore[attr-defined]
+    assert sock.read(2**30) is None
