@@ -43,7 +43,6 @@ the kernel, or once they are held for such a batch.
 from __future__ import annotations
 
 import io
-import math
 import operator
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -52,6 +51,7 @@ from greenlet import getcurrent
 
 from ._aliases import with_camel_aliases
 from .actor import deadline_after, switch_to_hub
+from .checks import validate_timeout
 from .errors import IncompleteReadError, LimitOverrunError, NodeError, io_error, make_error
 from .state import Phase, ReadSide
 from .transport import recv_view
@@ -77,18 +77,6 @@ def _size(value: Any, name: str) -> int:
     if n < 0:
         raise make_error("ERR_OUT_OF_RANGE", name, ">= 0", value)
     return n
-
-
-def _timeout(value: Any) -> float | None:
-    """A helper's ``timeout=``: seconds >= 0 or None (infinity is None), else Node's error."""
-    if value is None:
-        return None
-    if isinstance(value, (str, bytes, bytearray, bool)) or not hasattr(value, "__float__"):
-        raise make_error("ERR_INVALID_ARG_TYPE", "timeout", "of type number or None", value)
-    seconds = float(value)
-    if not seconds >= 0:  # negative, or NaN (as socket.settimeout(nan) refuses it)
-        raise make_error("ERR_OUT_OF_RANGE", "timeout", "a number >= 0 or None", value)
-    return None if seconds == math.inf else seconds
 
 
 @with_camel_aliases
@@ -307,7 +295,7 @@ class Blocking:
                 chunk = self._recv_direct(max_bytes)
                 if chunk is not None:
                     return chunk
-        return self._recv(_size(max_bytes, "max_bytes"), _timeout(timeout))
+        return self._recv(_size(max_bytes, "max_bytes"), validate_timeout(timeout))
 
     def _recv(self, max_bytes: int, timeout: float | None) -> bytes | str:
         if not max_bytes:
@@ -366,7 +354,7 @@ class Blocking:
                 buf.unread(len(data))  # the head ends first: the general path joins
         except TypeError:  # not an integer: the general path says so, with a code
             pass
-        return self._recv_exactly(_size(n, "n"), _timeout(timeout))
+        return self._recv_exactly(_size(n, "n"), validate_timeout(timeout))
 
     def _recv_exactly(self, n: int, timeout: float | None) -> bytes | str:
         buf = self._rbuf
@@ -418,7 +406,10 @@ class Blocking:
                     self._check_end()
                 return out
         return self._recv_until(
-            self._separator(separator), _size(limit, "limit"), _timeout(timeout), "recv_until"
+            self._separator(separator),
+            _size(limit, "limit"),
+            validate_timeout(timeout),
+            "recv_until",
         )
 
     def readline(self, *, limit: int = 65536, timeout: float | None = None) -> bytes | str:
@@ -465,7 +456,7 @@ class Blocking:
             return self._recv_until(
                 "\n" if self._decoder is not None else b"\n",
                 _size(limit, "limit"),
-                _timeout(timeout),
+                validate_timeout(timeout),
                 "readline",
             )
         except IncompleteReadError as exc:
@@ -543,7 +534,7 @@ class Blocking:
             raise make_error("ERR_GNET_CONCURRENT_IO", "sendall")
         if self._phase >= _DESTROYED:
             raise self._closed_error()
-        seconds = None if timeout is None else _timeout(timeout)
+        seconds = None if timeout is None else validate_timeout(timeout)
         self.write(data)
         wq = self._wq
         transport = self._transport

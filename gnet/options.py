@@ -31,6 +31,16 @@ from typing import Any
 from ._aliases import normalize_options
 from ._proxy_wire import DEFAULT_MAX_V2_LENGTH, V2_FIXED, V2_MAX_PAYLOAD
 from .blocklist import BlockList
+from .checks import (
+    is_number,
+    keep_alive_delay,
+    node_backlog,
+    reject_swapped_host_port,
+    validate_callback,
+    validate_max_connections,
+    validate_msecs,
+    validate_timeout,
+)
 from .errors import make_error
 from .ip import is_ip, js_string_to_number, validate_port
 
@@ -46,7 +56,10 @@ __all__ = [
     "node_callback",
     "split_callback",
     "validate_msecs",
+    "validate_timeout",
     "validate_callback",
+    "keep_alive_delay",
+    "validate_max_connections",
     "is_pipe_name",
     "DEFAULT_HIGH_WATER_MARK",
     "DEFAULT_ATTEMPT_TIMEOUT",
@@ -93,7 +106,7 @@ class ConnectOptions:
     port: int | None = None
     host: str = "localhost"
     local_address: str | None = None
-    local_port: int | None = None
+    local_port: float | None = None  # any number: connect() fails on one that is no port
     family: int = 0
     timeout: float | None = None
     no_delay: bool = False
@@ -173,21 +186,6 @@ def check_keywords(function: str, kwargs: Mapping[str, Any], allowed: frozenset[
 # value checks
 
 
-def validate_msecs(value: Any, name: str = "msecs") -> float:
-    """A timeout in milliseconds: a non-negative finite number."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise make_error("ERR_INVALID_ARG_TYPE", name, "of type number", value)
-    if not math.isfinite(value) or value < 0:
-        raise make_error("ERR_OUT_OF_RANGE", name, "a non-negative finite number", value)
-    return float(value)
-
-
-def validate_callback(value: Any, name: str = "callback") -> Callback:
-    if not callable(value):
-        raise make_error("ERR_INVALID_ARG_TYPE", name, "of type function", value)
-    return value  # type: ignore[no-any-return]
-
-
 def _high_water_mark(value: Any) -> int:
     """Node's ``getHighWaterMark``: a non-negative integer (1e300 included)."""
     if value is None:
@@ -206,11 +204,11 @@ def _number(value: Any, name: str) -> float:
 
 
 def _keep_alive_delay(value: Any, name: str) -> float:
-    """ms; Node coerces NaN and negatives to 0 rather than refusing them."""
+    """ms; Node coerces NaN and negatives to 0 rather than refusing them, and
+    takes any large number (1e300, inf: the longest delay the kernel has)."""
     if value is None:
         return 0.0
-    delay = _number(value, name)
-    return delay if delay > 0 else 0.0  # NaN compares False
+    return keep_alive_delay(_number(value, name))
 
 
 def reject_object_mode(options: Mapping[str, Any]) -> None:
@@ -239,10 +237,13 @@ def node_callback(fn: Callback) -> Callback:
     On success ``fn`` gets no argument when it can take none (as in Node),
     else ``None``.  The shape is cached per code object: a callback is often
     a lambda made anew for every write, and inspecting it costs ~13 us.
+    A non-callable raises ``ERR_INVALID_ARG_TYPE`` (Node ignores it; called
+    later it would only break the connection).
     """
     key = _shape_key(fn)
     shape = _shapes.get(key) if key is not None else None
     if shape is None:
+        validate_callback(fn)
         shape = (_can_call(fn, None), _can_call(fn))
         if key is not None:
             _shapes[key] = shape
@@ -298,11 +299,14 @@ def parse_socket_options(options: Any, kwargs: Mapping[str, Any]) -> SocketOptio
     opts.update(check_keywords("Socket", kwargs, _SOCKET_KEYS))
     reject_object_mode(opts)
     fd = opts.get("fd")
-    if fd is not None:
-        if isinstance(fd, bool) or not isinstance(fd, int):
+    if fd is not None:  # Node's validateInt32(fd, 'fd', 0)
+        if not is_number(fd):
             raise make_error("ERR_INVALID_ARG_TYPE", "options.fd", "of type number", fd)
+        if isinstance(fd, float) and not fd.is_integer():
+            raise make_error("ERR_OUT_OF_RANGE", "fd", "an integer", fd)
         if not 0 <= fd <= 0x7FFFFFFF:
             raise make_error("ERR_OUT_OF_RANGE", "fd", ">= 0 && <= 2147483647", fd)
+        fd = int(fd)
     return SocketOptions(
         fd=fd,
         allow_half_open=bool(opts.get("allow_half_open", False)),
@@ -337,6 +341,7 @@ def parse_connect_args(
             return args[0], callback
         options = normalize_options(args[0])
     elif args and is_pipe_name(args[0]):
+        reject_swapped_host_port(function, args[0], args[1:])
         options = {"path": args[0]}
     elif args:
         options = {"port": args[0]}
@@ -364,16 +369,19 @@ def connect_options(options: dict[str, Any]) -> ConnectOptions:
     if isinstance(port, bool) or not isinstance(port, (int, float, str)):  # None too
         raise make_error("ERR_INVALID_ARG_TYPE", "options.port", "one of type number or string", port)
     host = options.get("host")
-    if host is None:
-        host = "localhost"
-    elif not isinstance(host, str):
+    if host is not None and not isinstance(host, str):
         raise make_error("ERR_INVALID_ARG_TYPE", "options.host", "of type string", host)
+    host = host or "localhost"  # Node: options.host || 'localhost'
     local_address = options.get("local_address")
     if local_address is not None and not is_ip(local_address):
         raise make_error("ERR_INVALID_IP_ADDRESS", local_address)
     local_port = options.get("local_port")
-    if local_port is not None and (isinstance(local_port, bool) or not isinstance(local_port, int)):
+    # Any number is taken: one that is no port fails the connect later, as
+    # an 'error' (Node's async bind error), not here.
+    if local_port is not None and not is_number(local_port):
         raise make_error("ERR_INVALID_ARG_TYPE", "options.localPort", "of type number", local_port)
+    if local_port is not None and math.isnan(local_port):
+        local_port = None  # Node: NaN is falsy, so no bind at all
     family = options.get("family", 0)
     if family in (None, "IPv4", "IPv6"):
         family = {None: 0, "IPv4": 4, "IPv6": 6}[family]
@@ -467,9 +475,13 @@ def parse_server_options(options: Any, kwargs: Mapping[str, Any]) -> ServerOptio
 def parse_listen_args(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> tuple[ListenOptions, Callback | None]:
     """``listen(...)``'s forms -> (options, listening listener).
 
-    Forms: ``(port=0, host=None, backlog=511, cb)``, ``(path, backlog, cb)``,
-    ``(handle, backlog, cb)``, ``(options, cb)``.  Raises Node's errors for
-    bad ports and for options with neither port nor path (NODE-NET A4-A8).
+    Forms: ``(port=0, host=None, backlog=511, cb)``, ``(port, backlog, cb)``,
+    ``(path, backlog, cb)``, ``(handle, backlog, cb)``, ``(options, cb)``.
+    Raises Node's errors for bad ports and for options with neither port nor
+    path (NODE-NET A4-A8); a host that is not a string raises too (Node
+    would ignore it and listen on every interface), and so does
+    ``listen('127.0.0.1', 8000)`` (Python's order: Node would make a UNIX
+    socket named ``127.0.0.1``).
     """
     kwargs = dict(kwargs)
     callback = kwargs.pop("callback", None)
@@ -482,27 +494,27 @@ def parse_listen_args(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> tuple
             options["handle"] = options.pop("_handle", None) or options.get("handle")
     elif first is not None and hasattr(first, "fileno"):
         options = {"handle": first}
-        if len(args) > 1 and isinstance(args[1], int):
-            backlog = args[1]
+        backlog = _positional_backlog(args[1:], backlog)
     elif is_pipe_name(first):
+        reject_swapped_host_port("listen", str(first), args[1:])
         options = {"path": first}
-        if len(args) > 1 and isinstance(args[1], int) and not isinstance(args[1], bool):
-            backlog = args[1]
+        backlog = _positional_backlog(args[1:], backlog)
     else:
         options = {"port": first}
         rest = args[1:]
-        if rest and (isinstance(rest[0], str) or rest[0] is None):
+        if rest and (rest[0] is None or isinstance(rest[0], str)):
             options["host"] = rest[0]
             rest = rest[1:]
-        if rest and isinstance(rest[0], int) and not isinstance(rest[0], bool):
-            backlog = rest[0]
+        elif rest and not is_number(rest[0]):
+            raise make_error("ERR_INVALID_ARG_TYPE", "host", "of type string", rest[0])
+        backlog = _positional_backlog(rest, backlog)
     options.update(check_keywords("listen", kwargs, _LISTEN_KEYS))
-    if backlog is not None and options.get("backlog") is None:
+    if options.get("backlog") is None:
         options["backlog"] = backlog
     if callback is not None:
         validate_callback(callback)
     flags: dict[str, Any] = {
-        "backlog": DEFAULT_BACKLOG if options.get("backlog") is None else int(options["backlog"]),
+        "backlog": node_backlog(options["backlog"], DEFAULT_BACKLOG),
         "exclusive": bool(options.get("exclusive")),
         "ipv6_only": bool(options.get("ipv6_only")),
         "reuse_port": bool(options.get("reuse_port")),
@@ -511,7 +523,9 @@ def parse_listen_args(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> tuple
     }
     if options.get("handle") is not None or options.get("fd") is not None:
         fd = options.get("fd")
-        if fd is not None and (isinstance(fd, bool) or not isinstance(fd, int) or not 0 <= fd <= 0x7FFFFFFF):
+        # Node: a number >= 0 is tried (an unusable one is an async EINVAL);
+        # anything else is refused at once.
+        if fd is not None and not (is_number(fd) and fd >= 0):
             raise make_error("ERR_INVALID_ARG_VALUE", "options", options, 'must have the property "port" or "path"')
         return ListenOptions("handle", handle=options.get("handle"), fd=fd, **flags), callback
     if "port" in options:
@@ -525,7 +539,7 @@ def parse_listen_args(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> tuple
         host = options.get("host")
         if host is not None and not isinstance(host, str):
             raise make_error("ERR_INVALID_ARG_TYPE", "options.host", "of type string", host)
-        return ListenOptions("tcp", port=port, host=host, **flags), callback  # port beats path (A5)
+        return ListenOptions("tcp", port=port, host=host or None, **flags), callback  # port beats path (A5)
     path = options.get("path")
     if isinstance(path, str) and path:
         return ListenOptions("unix", path=path, **flags), callback
@@ -533,6 +547,11 @@ def parse_listen_args(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> tuple
     if "path" in options:  # Node: a bad value is "invalid", a missing key is named
         raise make_error("ERR_INVALID_ARG_VALUE", "options", received)
     raise make_error("ERR_INVALID_ARG_VALUE", "options", received, 'must have the property "port" or "path"')
+
+
+def _positional_backlog(rest: tuple[Any, ...], keyword: Any) -> Any:
+    """The backlog among the arguments after the port, host, path or handle."""
+    return rest[0] if rest and keyword is None else keyword
 
 
 # ----------------------------------------------------------------------

@@ -28,6 +28,7 @@ import gevent.socket
 from . import diagnostics, drain, logs
 from ._aliases import with_camel_aliases
 from .actor import Actor, logger
+from .connect import resolve
 from .errors import from_oserror, make_error
 from .ip import is_ip
 from .listen import adopt_handle, bind_tcp, bind_unix
@@ -37,6 +38,7 @@ from .options import (
     parse_listen_args,
     parse_server_options,
     validate_callback,
+    validate_max_connections,
     validate_msecs,
 )
 from .socket import Socket
@@ -59,7 +61,7 @@ class Server(Actor):
 
     __slots__ = (
         "_options", "_lsock", "_lwatch", "_address", "_unlink_path",
-        "_listen_id", "max_connections", "_pause_timer", "_backoff", "_closing",
+        "_listen_id", "_max_connections", "_pause_timer", "_backoff", "_closing",
         "_sockets", "_drain",
     )  # fmt: skip
 
@@ -78,7 +80,7 @@ class Server(Actor):
         self._address: Any = None
         self._unlink_path: str | None = None
         self._listen_id = 0
-        self.max_connections: int | None = None
+        self._max_connections: float | None = None
         self._pause_timer: Any = None  # pause() or an accept error's back-off
         self._backoff = 0.0
         self._closing = False
@@ -125,7 +127,8 @@ class Server(Actor):
                 assert options.path is not None
                 sock = bind_unix(options.path, options)
                 if not options.path.startswith("\0"):
-                    self._unlink_path = options.path
+                    # The kernel's name ends at a NUL (Node's too: a C string).
+                    self._unlink_path = options.path.partition("\0")[0]
         except OSError as err:
             self._fail_listen(err, options)
             return self
@@ -134,11 +137,10 @@ class Server(Actor):
 
     def _resolve_and_bind(self, listen_id: int, host: str, options: ListenOptions) -> None:
         try:
-            infos = gevent.socket.getaddrinfo(host, None, 0, _pysocket.SOCK_STREAM)
-            address: str = infos[0][4][0]
-        except OSError as exc:
+            address = resolve(host)[0][0]
+        except OSError as exc:  # Node-shaped: getaddrinfo ENOTFOUND, EINVAL (IDNA), ...
             if listen_id == self._listen_id and not self._closing:
-                self._fail_listen(from_oserror(exc, "getaddrinfo", host), options)
+                self._fail_listen(exc, options)
             return
         if listen_id == self._listen_id and not self._closing and self._lsock is None:
             try:
@@ -276,7 +278,7 @@ class Server(Actor):
                     self._defer(self._report_drop, diagnostics.DROP_BLOCK_LIST, _drop_data(sock))
                 sock.close()
                 return
-        limit = self.max_connections
+        limit = self._max_connections
         if limit is not None and len(self._sockets) >= limit:
             data = _drop_data(sock)
             sock.close()
@@ -299,6 +301,21 @@ class Server(Actor):
 
     # ------------------------------------------------------------------
     # pause, limits, counts
+
+    @property
+    def max_connections(self) -> float | None:
+        """Node's ``maxConnections``: over it a new connection is closed and
+        ``'drop'`` fires.  None (the default) means no limit.
+
+        Checked when set (Node takes any value, and a bad one then decides
+        each connection's fate): a non-number raises ``ERR_INVALID_ARG_TYPE``,
+        NaN or a negative number ``ERR_OUT_OF_RANGE``.
+        """
+        return self._max_connections
+
+    @max_connections.setter
+    def max_connections(self, value: float | None) -> None:
+        self._max_connections = validate_max_connections(value)
 
     def pause(self, msecs: float = 1000) -> Server:
         """Stop accepting for ``msecs``, then resume; pending connections wait in the backlog."""
@@ -342,10 +359,34 @@ class Server(Actor):
             self.once("close", lambda: cb(err))
         self._closing = True
         self._listen_id += 1  # a pending host lookup must not bind any more
+        self._accept_completed()
         self._stop_listening()
         self._hold_ref(False)  # also the ref of a lookup that will now never bind
         self._emit_close_if_drained()
         return self
+
+    def _accept_completed(self) -> None:
+        """Accept the connections the kernel has already completed, before closing.
+
+        Closing the listening socket would reset them, yet their clients have
+        seen 'connect'.  Node's loop accepts them before it runs the code that
+        calls close() (a client of the same process closing the server in its
+        'connect' listener), and serves them to the end; so does gnet.
+        """
+        lsock = self._lsock
+        if lsock is None or self._pause_timer is not None:
+            return
+        for _ in range(_ACCEPT_BATCH * 64):  # at most a full backlog (somaxconn: 4096)
+            try:
+                fd, addr = lsock._accept()
+            except InterruptedError:
+                continue
+            except OSError:  # none left (EAGAIN), or none possible (EMFILE): stop
+                return
+            try:
+                self._on_accept(fd, addr)
+            except Exception as exc:
+                logger.error("accepting a connection on %r failed", self, exc_info=exc)
 
     def _stop_listening(self) -> None:
         lsock = self._lsock

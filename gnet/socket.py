@@ -41,11 +41,13 @@ from .options import (
     DEFAULT_HIGH_WATER_MARK,
     ConnectOptions,
     ServerOptions,
+    keep_alive_delay,
     parse_connect_args,
     parse_socket_options,
     split_callback,
     validate_callback,
     validate_msecs,
+    validate_timeout,
 )
 from .readable import Readable
 from .state import PHASE, READ, Phase, ReadSide, WriteSide, ready_state
@@ -85,7 +87,8 @@ class Socket(Blocking, Readable, Writable, Addresses, Actor):
         "_decoder", "_encoding", "_wq", "_end_callbacks", "_errored", "bytes_read",
         "_bytes_written", "_timeout_ms", "_idle", "_remote", "_connect_options",
         "_pipes", "_reader", "_sender", "_no_delay", "_keep_alive", "_attempted",
-        "_drained", "_reported", "_proxy", "_id", "_started", "_outcome", "_peer_addr", "_pressured_at",
+        "_drained", "_reported", "_readable_queued", "_proxy", "_id", "_started", "_outcome",
+        "_peer_addr", "_pressured_at",
     )  # fmt: skip
 
     def __init__(self, options: dict[str, Any] | int | None = None, **kwargs: Any) -> None:
@@ -165,10 +168,8 @@ class Socket(Blocking, Readable, Writable, Addresses, Actor):
         self._transport = transport
         self._family = transport.family
         self._phase = PHASE["connected" if self._phase is _CONNECTING else "open"][self._phase]
-        # A socket paused before it had a handle reads nothing until resume()
-        # or read() (Node's pauseOnConnect; NODE-NET C9).
-        if self._flowing is not False and self._read_side is _R_IDLE:
-            self._read_side = READ["start"][_R_IDLE]
+        if self._read_side is _R_IDLE and (self._flowing is not False or "readable" in self._events):
+            self._read_side = READ["start"][_R_IDLE]  # else paused before it had a handle (C9)
         self._hold_ref(True)
         if self._no_delay is not None or self._keep_alive is not None:
             self._apply_options()
@@ -329,12 +330,12 @@ class Socket(Blocking, Readable, Writable, Addresses, Actor):
             from .proxy_io import send_header  # imported here, as in _accepted
             if not send_header(self, options.proxy_header):
                 return  # failed or destroyed while sending it
+        if not self._wq.corked:  # what was written while connecting (an end()'s FIN too) goes
+            self._flush()  # first: a cork() in a 'connect' listener holds only what follows it
         diagnostics.publish_new(diagnostics.ClientConnected, self)
         self.emit("connect")
         self.emit("ready")
         self._wake()  # also helpers blocked in other greenlets while connecting
-        if self._phase is _OPEN and not self._wq.corked:  # a 'connect' listener may have destroyed or corked it
-            self._flush()
 
     # What gnet.connect needs from the socket it connects (ConnectHost).
 
@@ -551,7 +552,7 @@ class Socket(Blocking, Readable, Writable, Addresses, Actor):
 
     def set_keep_alive(self, enable: bool = False, initial_delay: float = 0) -> Socket:
         """``SO_KEEPALIVE``; ``initial_delay`` in ms (floored to seconds, 0: OS default)."""
-        value = (bool(enable), max(0.0, float(initial_delay or 0)))
+        value = (bool(enable), keep_alive_delay(initial_delay))
         if self._keep_alive != value:
             self._keep_alive = value
             self._apply_options()
@@ -631,6 +632,7 @@ def open_connection(*args: Any, timeout: float | None = None, **kwargs: Any) -> 
     Same forms as :func:`connect`; ``timeout`` in seconds covers the whole
     connect (the socket is destroyed and ``TimeoutError`` raised).
     """
+    timeout = validate_timeout(timeout)
     args, _ = split_callback(args, None)
     options, _ = parse_connect_args(args, kwargs, "open_connection")
     sock = connect(options)

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import diagnostics
 from ._aliases import with_camel_aliases
-from .encodings import encoder
+from .encodings import encoder, normalize_encoding
 from .errors import io_error, make_error, system_error
 from .options import node_callback
 from .state import WRITE, Phase, ReadSide, WriteSide
@@ -151,8 +151,11 @@ class Writable:
         (then ``'drain'`` follows the flush).  ``callback(err)`` runs, in
         order, once the data is handed to the kernel.
         """
-        if encoding is not None and callable(encoding):  # None first: no call in the usual case
-            encoding, callback = None, encoding
+        if encoding is not None:
+            if callable(encoding):
+                encoding, callback = None, encoding
+            elif type(data) is not str:
+                normalize_encoding(encoding)  # Node checks the name for a Buffer too
         if callback is not None:
             callback = node_callback(callback)
         chunk = data if type(data) is bytes else _to_bytes(data, encoding)
@@ -364,10 +367,11 @@ class Writable:
             data, callback = None, data
         elif callable(encoding):
             encoding, callback = None, encoding
+        if callback is not None:
+            callback = node_callback(callback)  # checked before anything is written
         if data is not None:
             self.write(data, encoding)
         if callback is not None:
-            callback = node_callback(callback)
             if self._write_side is _W_FINISHED:
                 self._defer(callback, make_error("ERR_STREAM_ALREADY_FINISHED", "end"))
             elif self._phase >= _DESTROYED:

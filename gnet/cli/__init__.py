@@ -38,6 +38,7 @@ from .common import (
     DEFAULT_HOST,
     DEFAULT_PORT,
     DEFAULT_SHUTDOWN_TIMEOUT,
+    UNIX_PATH_HELP,
     CommandError,
     Endpoint,
     _metrics_option,
@@ -123,7 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument(
         "port", nargs="?", metavar="PORT", help=f"TCP port (default {DEFAULT_PORT}; 0: any free)"
     )
-    where.add_argument("--path", metavar="PATH", help="listen on this UNIX socket instead")
+    where.add_argument(
+        "--path",
+        metavar="PATH",
+        help=f"listen on this UNIX socket instead ({UNIX_PATH_HELP}); a socket file left "
+        "by a server that is gone is replaced",
+    )
     echo.add_argument("--host", metavar="HOST", help=f"address to bind (default {DEFAULT_HOST})")
     _shutdown_timeout_option(echo)
     echo.add_argument(
@@ -148,7 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cat.add_argument("host", nargs="?", metavar="HOST", help="host to connect to")
     cat.add_argument("port", nargs="?", metavar="PORT", help="TCP port")
-    cat.add_argument("--path", metavar="PATH", help="connect to this UNIX socket instead")
+    cat.add_argument(
+        "--path", metavar="PATH", help=f"connect to this UNIX socket instead ({UNIX_PATH_HELP})"
+    )
     cat.add_argument(
         "--connect-timeout",
         type=float,
@@ -170,7 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="forward connections to another address",
         description="Accept connections on LISTEN and forward each to TARGET, both "
         "ways, with backpressure and half-close.  Each of LISTEN and TARGET is "
-        f"host:port, a port (on {DEFAULT_HOST}) or a UNIX socket path.  Prints a "
+        f"host:port, a port (on {DEFAULT_HOST}) or a UNIX socket path ({UNIX_PATH_HELP}; "
+        "a socket file left by a server that is gone is replaced).  Prints a "
         "summary line per connection and totals at exit.",
         epilog=_systemd_epilog("proxy", "LISTEN (write '-' to take only passed sockets)"),
     )

@@ -25,6 +25,7 @@ from .common import (
     peer_name,
     proxy_server_options,
     serve_until_signal,
+    unix_path,
 )
 
 # ---------------------------------------------------------------------------
@@ -35,7 +36,7 @@ def cmd_echo(args: argparse.Namespace) -> int:
     if args.path is not None:
         if args.host is not None or args.port is not None:
             raise CommandError("--path takes no PORT or --host")
-        endpoint = Endpoint(path=args.path)
+        endpoint = Endpoint(path=unix_path(args.path))
     else:
         port = DEFAULT_PORT if args.port is None else _parse_port(args.port)
         endpoint = Endpoint(args.host or DEFAULT_HOST, port)
