@@ -74,7 +74,8 @@ class ReadBuffer:
     :meth:`unread`.  Every other method keeps ``length`` itself.  While the
     socket must not be read that way (it flows, or a reader is blocked in
     the general path), :meth:`disarm` makes both return nothing, so a
-    caller needs no guard of its own; :meth:`arm` restores them.
+    caller needs no guard of its own; :meth:`arm` restores them.  A new
+    buffer is disarmed: the general path of the first helper arms it.
 
     :meth:`find` remembers how far it has searched for a separator, in
     positions within the chunks (so taking from the head does not spoil
@@ -90,7 +91,9 @@ class ReadBuffer:
         self.length = 0
         self.readline: Callable[[], Chunk] = _no_line
         self.read: Callable[[int], Chunk] = _no_read
-        self.armed = True  # readline and read work (see disarm())
+        # readline and read work (see disarm()); the first helper armed it,
+        # so a socket only ever read Node's way never pays for arming.
+        self.armed = False
         self.empty: Chunk = b""  # what an empty take() returns
         self._line: Callable[[], Chunk] = _no_line  # what readline is when armed
         self._head: Chunk | None = None  # the chunk being read, through _file
@@ -352,25 +355,23 @@ class ReadBuffer:
 
 
 class WriteQueue:
-    """Written, not yet sent: chunks in order, each with its callback.
+    """Written, not yet sent: ``(chunk, callback)`` pairs in order.
 
-    ``entries`` holds the chunks (a partly sent one keeps only its unsent
-    tail), ``callbacks`` each chunk's callback or None; both are made on the
-    first push and dropped once empty (most writes are taken by the kernel at
-    once, and an idle socket keeps no queue).  ``length`` is Node's
+    ``entries`` is made on the first push (most writes are taken by the
+    kernel at once; an empty deque is 760 bytes); a partly sent chunk keeps
+    only its unsent tail, as a view.  ``length`` is Node's
     ``writableLength`` (the bytes still queued); ``need_drain`` says a
-    ``write()`` returned False and ``'drain'`` is owed once the queue empties;
-    ``corked`` counts ``cork()`` calls not yet undone; ``held`` says the
-    queued chunks are a batch of replies held back on purpose (no send was
-    tried; see :mod:`gnet.writable`, "Coalescing").
+    ``write()`` returned False and ``'drain'`` is owed once the queue
+    empties; ``corked`` counts ``cork()`` calls not yet undone; ``held`` says
+    the queued chunks are a batch of replies held back on purpose (no send
+    was tried; see :mod:`gnet.writable`, "Coalescing").
     """
 
-    __slots__ = ("entries", "callbacks", "length", "corked", "need_drain", "held")
+    __slots__ = ("entries", "length", "corked", "need_drain", "held")
 
     def __init__(self) -> None:
         # A plain attribute, not __bool__: write() tests it on every call.
-        self.entries: deque[Any] | None = None
-        self.callbacks: deque[Callable[..., Any] | None] | None = None
+        self.entries: deque[tuple[Any, Callable[..., Any] | None]] | None = None
         self.length = 0
         self.corked = 0
         self.need_drain = False
@@ -380,9 +381,7 @@ class WriteQueue:
         entries = self.entries
         if entries is None:
             self.entries = entries = deque()
-            self.callbacks = deque()
-        entries.append(data)
-        self.callbacks.append(callback)  # type: ignore[union-attr]
+        entries.append((data, callback))
         self.length += len(data)
 
     def buffers(self, limit: int = 512) -> list[Any]:
@@ -390,37 +389,33 @@ class WriteQueue:
         entries = self.entries
         if not entries:
             return []
-        if len(entries) <= limit:
-            return list(entries)
-        return list(islice(entries, limit))
+        if len(entries) == 1:
+            return [entries[0][0]]
+        return [data for data, _ in islice(entries, limit)]
 
     def consume(self, sent: int) -> list[Callable[..., Any]]:
         """Drop ``sent`` bytes from the front; return the callbacks of the writes now
         wholly sent, in order (a partly sent chunk keeps its unsent tail as a view)."""
         self.length -= sent
         done: list[Callable[..., Any]] = []
-        entries, callbacks = self.entries, self.callbacks
-        if entries is None or callbacks is None:
-            return done
+        entries = self.entries
         while entries:
-            size = len(entries[0])
+            data, callback = entries[0]
+            size = len(data)
             if sent < size:
                 if sent:
-                    entries[0] = memoryview(entries[0])[sent:]
-                return done
+                    entries[0] = (memoryview(data)[sent:], callback)
+                break
             entries.popleft()  # wholly sent; an empty write() goes with what precedes it
-            callback = callbacks.popleft()
             sent -= size
             if callback is not None:
                 done.append(callback)
-        self.entries = self.callbacks = None
         return done
 
     def clear(self) -> list[Callable[..., Any]]:
         """Empty the queue (the socket is going away); return the pending callbacks."""
-        callbacks = self.callbacks
-        self.entries = self.callbacks = None
+        entries, self.entries = self.entries, None
         self.length = 0
-        if not callbacks:
+        if not entries:
             return []
-        return [callback for callback in callbacks if callback is not None]
+        return [callback for _, callback in entries if callback is not None]

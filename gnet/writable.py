@@ -255,7 +255,7 @@ class Writable:
             try:
                 if entries:
                     if len(entries) == 1:
-                        sent = transport.send(entries[0])
+                        sent = transport.send(entries[0][0])
                     else:
                         sent = transport.sendmsg(wq.buffers(_SENDMSG_MAX))
                 elif transport.pending and not transport.flush():
@@ -322,7 +322,7 @@ class Writable:
         try:
             while wq.entries:
                 if len(wq.entries) == 1:
-                    sent = transport.send(wq.entries[0])
+                    sent = transport.send(wq.entries[0][0])
                 else:
                     sent = transport.sendmsg(wq.buffers(_SENDMSG_MAX))
                 for callback in wq.consume(sent):

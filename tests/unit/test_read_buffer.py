@@ -146,6 +146,35 @@ def test_take_nothing() -> None:
     assert buf.take() == b"abc"
 
 
+def test_the_fast_slots_take_whole_lines_from_the_head_only_while_armed() -> None:
+    # readline()/read() are the head's own C methods: the caller keeps
+    # length.  A new buffer is disarmed (the socket's first helper arms it),
+    # and disarm() makes both find nothing without losing anything.
+    buf = ReadBuffer()
+    buf.push(b"one\ntwo\nthr")
+    assert buf.readline() == b"" and buf.read(3) == b""
+    buf.arm()
+    assert buf.readline() == b"one\n"
+    buf.length -= 4
+    buf.disarm()
+    assert buf.readline() == b"" and buf.read(3) == b""
+    buf.arm()
+    assert buf.readline() == b"two\n"  # the head was cut after its last newline
+    buf.length -= 4
+    assert buf.readline() == b""  # "thr" is not a whole line: not taken
+    buf.push(b"ee\n")
+    assert buf.take() == b"three\n"
+
+
+def test_a_taken_unit_given_back_with_unread() -> None:
+    buf = ReadBuffer()
+    buf.arm()
+    buf.push(b"abcdef")
+    assert buf.read(4) == b"abcd"
+    buf.unread(4)
+    assert buf.take(2) == b"ab" and buf.take() == b"cdef"
+
+
 # ----------------------------------------------------------------------
 # find
 
@@ -276,6 +305,7 @@ def _operations(alphabet: st.SearchStrategy[Any]) -> st.SearchStrategy[list[tupl
 
 def _check(chunks: list[Any], sep: Any, ops: list[tuple[Any, ...]], empty: Any) -> None:
     buf = ReadBuffer()
+    buf.arm()  # as the socket's first helper does
     buf.empty = empty
     model = empty
     for chunk in chunks:
