@@ -135,13 +135,14 @@ class Blocking:
         if self._reader is not None:
             raise make_error("ERR_GNET_CONCURRENT_IO", "a read")
         self._reader = getcurrent()
-        self._rbuf.disarm()  # no fast path may take from under this reader
+        if self._rbuf.armed:
+            self._rbuf.disarm()  # no fast path may take from under this reader
 
     def _end_read(self) -> None:
         """After a read helper: release the guard, maybe ``'end'``, maybe read ahead."""
         self._reader = None
         if not self._flowing:
-            self._rbuf.arm()
+            self._rbuf.arm()  # and the first helper of a socket arms it
         self._check_end()
         if self._read_side is _R_OPEN and self._rbuf.length < self._rhwm and not self._in_actor():
             self._wake()
@@ -295,14 +296,14 @@ class Blocking:
                 chunk = self._recv_direct(max_bytes)
                 if chunk is not None:
                     return chunk
-        return self._recv(_size(max_bytes, "max_bytes"), validate_timeout(timeout))
-
-    def _recv(self, max_bytes: int, timeout: float | None) -> bytes | str:
-        if not max_bytes:
-            return self._rbuf.empty
+        else:
+            max_bytes = _size(max_bytes, "max_bytes")
+            if not max_bytes:
+                return buf.empty
+        if timeout is not None:
+            timeout = validate_timeout(timeout)
         self._begin_read("recv")
         try:
-            buf = self._rbuf
             if not buf.length:
                 self._wait_for_data(1, deadline_after(timeout))
             if not buf:
