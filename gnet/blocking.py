@@ -417,6 +417,15 @@ class Blocking:
         """Like a file's ``readline``: a line with its ``\\n``, the rest at end, then empty."""
         buf = self._rbuf
         line = buf.readline()
+        if (
+            not line
+            and timeout is None
+            and not buf.length
+            and type(limit) is int  # bad arguments raise before any wait
+            and limit >= 0
+            and self._pull(None)
+        ):
+            line = buf.readline()  # a server answering one request at a time waited here
         if line:
             n = len(line)
             try:
@@ -434,25 +443,6 @@ class Blocking:
         return self._readline(limit, timeout)
 
     def _readline(self, limit: Any, timeout: Any) -> bytes | str:
-        buf = self._rbuf
-        if (
-            timeout is None
-            and type(limit) is int
-            and limit >= 0
-            and not buf.length
-            and self._pull(None)
-        ):
-            line = buf.readline()
-            n = len(line)
-            if 0 < n <= limit:
-                left = buf.length - n
-                buf.length = left
-                if not left:
-                    buf.clear()  # drop the head (it may be a large chunk)
-                    if self._read_side is _R_EOF:
-                        self._check_end()
-                return line
-            buf.unread(n)
         try:
             return self._recv_until(
                 "\n" if self._decoder is not None else b"\n",

@@ -199,7 +199,20 @@ class ReadBuffer:
             return
         if not self.length:  # the usual case: a helper read into an empty buffer
             self._chunks = self._scan = None
-            self._set_head(chunk)
+            self._head = chunk
+            # _set_head() inlined: this is once per request of a server
+            # answering one request at a time.
+            file: Any
+            if isinstance(chunk, bytes):
+                self._file = file = BytesIO(chunk)
+                whole = chunk[-1:] == b"\n"
+            else:
+                self._file = file = StringIO(chunk)
+                whole = chunk[-1:] == "\n"
+            self._line = file.readline if whole else self._first_line
+            if self.armed:
+                self.readline = self._line
+                self.read = file.read
         else:
             chunks = self._chunks
             if chunks is None:
