@@ -15,6 +15,15 @@ batching depends on timing), per 64 KiB echoed (bulk) and per connection
 fraction of a percent, so a 1-3% difference between two checkouts is
 visible and real.
 
+The RESP loads (``resp_p1``, ``resp_p16``; RESP servers ``gnet_resp_straight``,
+``gnet_resp_events``, ``gevent_resp``, ``gnet_resp_makefile``) count per
+request: 50 connections taking turns, each sending one request and reading
+its reply (P=1), or a batch of 16 pipelined requests in one write and then
+the 16 replies (P=16); the PING/SET/GET mix of ``resp.py``, every reply
+checked.
+
+    python benchmarks/instructions.py --base main --loads resp_p1,resp_p16 --servers gnet_resp_straight,gnet_resp_events
+
 Instructions are not time (a cache miss costs more than an add), so this
 complements ``ab.py`` (CPU time, alternating runs) rather than replacing it.
 ``--base`` is a git revision (checked out in a temporary worktree) or a
@@ -43,6 +52,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SERVERS = HERE / "servers"
 LOADS = ("pingpong", "pingpong_unix", "bulk", "connrate")
+RESP_LOADS = ("resp_p1", "resp_p16")
 START_TIMEOUT = 120.0  # a Python start under valgrind takes a while
 IO_TIMEOUT = 60.0
 PINGPONG_CONNECTIONS = 100
@@ -187,6 +197,43 @@ def connrate(server: Server, unix_path: str | None, count: int) -> int:
     return count - start
 
 
+def _resp_exchange(connection: int, index: int) -> tuple[bytes, bytes]:
+    """Request ``index`` of a connection, and its reply: SET, GET (of that SET), PING."""
+    key = b"k%05d:%02d" % (connection, index // 3 % 16)
+    value = b"v%04d:%010d" % (connection, index // 3)
+    kind = index % 3
+    if kind == 0:
+        return b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(key), key, len(value), value), b"+OK\r\n"
+    if kind == 1:
+        return b"*2\r\n$3\r\nGET\r\n$%d\r\n%s\r\n" % (len(key), key), b"$%d\r\n%s\r\n" % (len(value), value)
+    return b"*1\r\n$4\r\nPING\r\n", b"+PONG\r\n"
+
+
+def resp(server: Server, pipeline: int, rounds: int) -> int:
+    conns = [_connect(server, None) for _ in range(50)]
+    try:
+        for r in range(rounds):
+            if r == rounds // 5:
+                server.control("--zero")
+                start = r
+            for i, c in enumerate(conns):
+                batch = [_resp_exchange(i, r * pipeline + j) for j in range(pipeline)]
+                c.sendall(b"".join(request for request, _ in batch))
+                expected = b"".join(reply for _, reply in batch)
+                got = b""
+                while len(got) < len(expected):
+                    chunk = c.recv(65536)
+                    if not chunk:
+                        raise RuntimeError("server closed")
+                    got += chunk
+                if got != expected:
+                    raise RuntimeError(f"wrong replies: {got[:80]!r}, expected {expected[:80]!r}")
+        return (rounds - start) * len(conns) * pipeline
+    finally:
+        for c in conns:
+            c.close()
+
+
 def measure(script: str, source: Path, load: str, scale: int) -> float:
     """Server instructions per operation for one load."""
     with tempfile.TemporaryDirectory(prefix="gnet-instr-") as tmp:
@@ -197,6 +244,9 @@ def measure(script: str, source: Path, load: str, scale: int) -> float:
                 ops = pingpong(server, unix_path, 60 * scale)
             elif load == "bulk":
                 ops = bulk(server, None, 100 * scale)
+            elif load in RESP_LOADS:
+                pipeline = int(load[len("resp_p") :])
+                ops = resp(server, pipeline, (60 if pipeline == 1 else 8) * scale)
             else:
                 ops = connrate(server, None, 500 * scale)
             # Let the server finish the last operation's work before the dump.
@@ -230,6 +280,8 @@ def main() -> int:
                     a = measure(f"{script}.py", base_path, load, args.scale)
                     b = measure(f"{args.b_server or script}.py", ROOT, load, args.scale)
                     unit = {"bulk": "per 64 KiB", "connrate": "per connection"}.get(load, "per round trip")
+                    if load in RESP_LOADS:
+                        unit = "per request"
                     print(f"| {script} | {load} ({unit}) | {a:,.0f} | {b:,.0f} | {b / a:.3f} |", flush=True)
         finally:
             if worktree is not None:

@@ -8,6 +8,12 @@ socket's one stream with the events: bytes a helper read ahead but did not
 return stay in the read buffer and are delivered first once the socket
 flows.
 
+Reading:
+
+* When what a helper asks for is already buffered, it costs about what a
+  buffered file's method costs: one call into the read buffer's head (an
+  in-memory file: find, slice, move an offset), no guard, no deadline, no
+  switch.  Everything below is paid only when it has to wait.
 * Called in the socket's own greenlet (the usual connection handler), a
   helper reads the transport itself and keeps the socket's events moving
   while it waits (:meth:`gnet.actor.Actor._wait` runs queued tasks), so it
@@ -19,20 +25,34 @@ flows.
   ``ERR_GNET_CONCURRENT_IO``; a helper called while the socket flows gets
   ``ERR_GNET_FLOWING``; ``destroy()`` wakes a blocked helper with the
   socket's error or ``ERR_SOCKET_CLOSED``.  Timeouts (seconds) raise
-  ``TimeoutError`` and lose nothing.
+  ``TimeoutError`` and lose nothing; a ``gevent.Timeout`` of the caller's
+  own passes through every helper untouched, so ``with
+  gevent.Timeout(seconds):`` bounds a whole exchange.
+* ``recv_exactly(n)`` never makes the buffer hold more than ``n`` units or
+  the socket's readable high-water mark, whichever is larger (Node's bound
+  on what a socket reads ahead): what follows stays in the kernel, under
+  TCP's flow control, however large a length the peer announces next.
+
+Writing: a reply written while the handler still has buffered input to
+work through (a pipelined batch) is held and leaves with the batch's other
+replies in one send; see :mod:`gnet.writable` ("Coalescing") for exactly
+when held bytes leave.  ``sendall`` returns once its bytes are handed to
+the kernel, or once they are held for such a batch.
 """
 
 from __future__ import annotations
 
 import io
+import operator
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from greenlet import getcurrent
 
 from ._aliases import with_camel_aliases
-from .actor import deadline_after
-from .errors import IncompleteReadError, LimitOverrunError, NodeError, make_error
+from .actor import deadline_after, switch_to_hub
+from .checks import validate_timeout
+from .errors import IncompleteReadError, LimitOverrunError, NodeError, io_error, make_error
 from .state import Phase, ReadSide
 from .transport import recv_view
 
@@ -44,7 +64,19 @@ if TYPE_CHECKING:
 __all__ = ["Blocking", "make_file"]
 
 _CONNECTING, _OPEN, _DESTROYED = Phase.CONNECTING, Phase.OPEN, Phase.DESTROYED
-_R_OPEN = ReadSide.OPEN
+_R_OPEN, _R_EOF = ReadSide.OPEN, ReadSide.EOF
+_NUMBER = (int, float)  # the timeouts the fast paths accept without a closer look
+
+
+def _size(value: Any, name: str) -> int:
+    """A count of units: an integer >= 0, else Node's error for it."""
+    try:
+        n = operator.index(value)
+    except TypeError:
+        raise make_error("ERR_INVALID_ARG_TYPE", name, "of type int", value) from None
+    if n < 0:
+        raise make_error("ERR_OUT_OF_RANGE", name, ">= 0", value)
+    return n
 
 
 @with_camel_aliases
@@ -70,7 +102,12 @@ class Blocking:
         _actor: Any
         _reader: Any
         _sender: Any
+        _waker: Any
+        _hub: Any
+        _parked: bool
         _errored: BaseException | None
+        _idle: Any
+        bytes_read: int
 
         def _in_actor(self) -> bool: ...
         def _run_tasks(self) -> None: ...
@@ -78,9 +115,10 @@ class Blocking:
         def _park(self, watcher: Any = None, timer: Any = None) -> None: ...
         def _wait(self, watcher: Any = None, deadline: float | None = None) -> None: ...
         def _do_connect(self) -> None: ...
-        def _read_once(self) -> bool | None: ...
         def _read_chunk(self, view: memoryview) -> bytes | None: ...
         def _check_end(self) -> None: ...
+        def _on_eof(self) -> None: ...
+        def _release_hold(self) -> None: ...
         def write(self, data: Any, encoding: Any = None, callback: Any = None) -> bool: ...
         def end(self, data: Any = None, encoding: Any = None, callback: Any = None) -> Socket: ...
         def destroy(self, error: BaseException | None = None) -> Socket: ...
@@ -97,17 +135,97 @@ class Blocking:
         if self._reader is not None:
             raise make_error("ERR_GNET_CONCURRENT_IO", "a read")
         self._reader = getcurrent()
+        if self._rbuf.armed:
+            self._rbuf.disarm()  # no fast path may take from under this reader
 
     def _end_read(self) -> None:
         """After a read helper: release the guard, maybe ``'end'``, maybe read ahead."""
         self._reader = None
+        if not self._flowing:
+            self._rbuf.arm()  # and the first helper of a socket arms it
         self._check_end()
         if self._read_side is _R_OPEN and self._rbuf.length < self._rhwm and not self._in_actor():
             self._wake()
 
-    def _wait_for_data(self, need: int, deadline: float | None) -> None:
+    def _pull(self, most: int | None) -> bool:
+        """The wait of a handler that found the buffer empty, without the general
+        path's machinery: in the socket's own greenlet, with nothing unusual
+        going on, wait for the transport if the last read drained it, then read
+        one chunk (of at most ``most`` bytes) into the buffer.  False when it
+        could not; the general path then takes over, with the state as it is."""
+        current = getcurrent()
+        if (
+            self._actor is not current
+            or self._tasks
+            or self._flowing
+            or self._reader is not None
+            or self._phase is not _OPEN
+            or self._read_side is not _R_OPEN
+        ):
+            return False
+        self._reader = current  # a helper of another greenlet meanwhile: ERR_GNET_CONCURRENT_IO
+        try:
+            if self._drained:
+                # Actor._park inlined (a server answering one request at a
+                # time waits here once per request).
+                watcher = self._transport.read_watcher()  # type: ignore[union-attr]
+                self._parked = True
+                watcher.start(current.switch)
+                try:
+                    switch_to_hub(self._hub)
+                finally:
+                    self._parked = False
+                    watcher.stop()
+                self._drained = False
+                if self._tasks or self._phase is not _OPEN or self._flowing:
+                    return False
+            view = recv_view()
+            if most is not None and most < len(view):
+                view = view[:most]
+            # Readable._read_chunk inlined, as in Readable._pump.
+            try:
+                n = self._transport.recv_into(view)  # type: ignore[union-attr]
+            except (BlockingIOError, InterruptedError):
+                self._drained = True
+                return False
+            except OSError as exc:
+                self.destroy(io_error(exc, "read"))
+                return False
+            if not n:
+                self._on_eof()
+                return False
+            self._drained = n < len(view)
+            self.bytes_read += n
+            if self._idle is not None:
+                self._idle.touch()
+            raw = view[:n].tobytes()
+            self._rbuf.push(raw if self._decoder is None else self._decoder(raw))
+            return True
+        finally:
+            self._reader = None
+
+    def _fill(self, most: int | None) -> bool | None:
+        """One read from the transport into the buffer, of at most ``most`` bytes
+        (None: what one read takes).  True if it made progress, None when the
+        transport had nothing."""
+        view = recv_view()
+        if most is not None and most < len(view):
+            view = view[:most]
+        raw = self._read_chunk(view)
+        if not raw:
+            return None if raw is None else True
+        chunk = raw if self._decoder is None else self._decoder(raw)
+        if chunk:
+            self._rbuf.push(chunk)
+            if self._waker is not None:
+                self._waker.set()
+        return True
+
+    def _wait_for_data(self, need: int, deadline: float | None, exact: bool = False) -> None:
         """Block the calling greenlet until ``need`` units are buffered, the end of
-        the stream, or close (raised as the socket's error)."""
+        the stream, or close (raised as the socket's error).  ``exact``: read no
+        more than that, or than the high-water mark if it is larger (Node's
+        bound on what a socket buffers)."""
         buf = self._rbuf
         in_actor = self._in_actor()
         while buf.length < need and self._read_side <= _R_OPEN:  # IDLE reads too: a helper asks
@@ -117,7 +235,10 @@ class Blocking:
             if in_actor and self._tasks:
                 self._run_tasks()  # keep the socket's own events moving
             elif phase is _OPEN:
-                if self._drained or self._read_once() is None:
+                if (
+                    self._drained
+                    or self._fill(max(need, self._rhwm) - buf.length if exact else None) is None
+                ):
                     self._wait(self._transport.read_watcher(), deadline)  # type: ignore[union-attr]
                     self._drained = False  # readable now, or woken for another reason
             elif in_actor and phase is _CONNECTING:
@@ -135,31 +256,59 @@ class Blocking:
         return make_error("ERR_SOCKET_CLOSED")
 
     # -- reading -------------------------------------------------------------
+    #
+    # Each helper starts with its fast path: what it asks for is in the read
+    # buffer's head, and it takes it with the buffer's readline or read (see
+    # ReadBuffer), then keeps the length.  No guard is needed: while the
+    # socket flows or another greenlet is in a read, the buffer is disarmed
+    # and those return nothing, which sends the caller down the general path
+    # (where the guard raises).  Arguments are looked at closely only there.
 
     def recv(self, max_bytes: int = 65536, *, timeout: float | None = None) -> bytes | str:
-        """Block until data is available; return at most ``max_bytes`` (b'' at end of stream)."""
-        if (
-            timeout is None
-            and self._phase is _OPEN
-            and self._read_side is _R_OPEN
-            and not self._rbuf.length
-            and not self._flowing
-            and self._reader is None
-            and self._decoder is None
-            and not self._tasks
-            and self._actor is getcurrent()
-        ):
-            chunk = self._recv_direct(max_bytes)
-            if chunk is not None:
-                return chunk
+        """Block until data is available; return at most ``max_bytes`` (b'' at end of stream).
+
+        ``recv(0)`` returns b'' at once and leaves the stream alone (as
+        ``socket.recv(0)`` does).
+        """
+        buf = self._rbuf
+        if type(max_bytes) is int and max_bytes > 0:
+            if buf.length:
+                if timeout is None or (type(timeout) in _NUMBER and timeout >= 0):
+                    data = buf.read(max_bytes)
+                    if data:
+                        left = buf.length - len(data)
+                        buf.length = left
+                        if not left:
+                            buf.clear()  # drop the head (it may be a large chunk)
+                            if self._read_side is _R_EOF:
+                                self._check_end()
+                        return data
+            elif (
+                timeout is None
+                and self._phase is _OPEN
+                and self._read_side is _R_OPEN
+                and not self._flowing
+                and self._reader is None
+                and self._decoder is None
+                and not self._tasks
+                and self._actor is getcurrent()
+            ):
+                chunk = self._recv_direct(max_bytes)
+                if chunk is not None:
+                    return chunk
+        else:
+            max_bytes = _size(max_bytes, "max_bytes")
+            if not max_bytes:
+                return buf.empty
+        if timeout is not None:
+            timeout = validate_timeout(timeout)
         self._begin_read("recv")
         try:
-            buf = self._rbuf
             if not buf.length:
                 self._wait_for_data(1, deadline_after(timeout))
             if not buf:
                 self._check_end()
-                return "" if self._decoder is not None else b""
+                return buf.empty
             return buf.take(max_bytes)
         finally:
             self._end_read()
@@ -183,14 +332,51 @@ class Blocking:
             self._reader = None
 
     def recv_exactly(self, n: int, *, timeout: float | None = None) -> bytes | str:
-        """Exactly ``n`` units; ``IncompleteReadError`` (with ``.partial``) at end of stream."""
+        """Exactly ``n`` units; ``IncompleteReadError`` (with ``.partial``) at end of stream.
+
+        When it has to wait, it reads no more than the units still missing, or
+        up to the readable high-water mark if that is larger: what follows
+        stays in the kernel.
+        """
+        buf = self._rbuf
+        try:
+            if 0 < n <= buf.length and (
+                timeout is None or (type(timeout) in _NUMBER and timeout >= 0)
+            ):
+                data = buf.read(n)
+                if len(data) == n:
+                    left = buf.length - n
+                    buf.length = left
+                    if not left:
+                        buf.clear()  # drop the head (it may be a large chunk)
+                        if self._read_side is _R_EOF:
+                            self._check_end()
+                    return data
+                buf.unread(len(data))  # the head ends first: the general path joins
+        except TypeError:  # not an integer: the general path says so, with a code
+            pass
+        return self._recv_exactly(_size(n, "n"), validate_timeout(timeout))
+
+    def _recv_exactly(self, n: int, timeout: float | None) -> bytes | str:
+        buf = self._rbuf
+        if n and timeout is None and not buf.length and self._pull(max(n, self._rhwm)):
+            data = buf.read(n)
+            if len(data) == n:
+                left = buf.length - n
+                buf.length = left
+                if not left:
+                    buf.clear()  # drop the head (it may be a large chunk)
+                    if self._read_side is _R_EOF:
+                        self._check_end()
+                return data
+            buf.unread(len(data))
         self._begin_read("recv_exactly")
         try:
-            self._wait_for_data(n, deadline_after(timeout))
-            if self._rbuf.length < n:
-                partial = self._rbuf.take()
-                raise IncompleteReadError(partial, n)
-            return self._rbuf.take(n)
+            if buf.length < n:
+                self._wait_for_data(n, deadline_after(timeout), exact=True)
+                if buf.length < n:
+                    raise IncompleteReadError(buf.take(), n)
+            return buf.take(n)
         finally:
             self._end_read()
 
@@ -206,19 +392,102 @@ class Blocking:
         ``LimitOverrunError`` if it is not within ``limit`` units (the data
         stays buffered); ``IncompleteReadError`` at end of stream.
         """
+        buf = self._rbuf
+        if (
+            buf.length
+            and type(separator) is type(buf.empty)  # bytes, or str after set_encoding
+            and separator
+            and type(limit) is int
+            and limit >= 0
+            and (timeout is None or (type(timeout) in _NUMBER and timeout >= 0))
+        ):
+            out = buf.take_through(separator, limit)
+            if out is not None:
+                if not buf.length and self._read_side is _R_EOF:
+                    self._check_end()
+                return out
+        return self._recv_until(
+            self._separator(separator),
+            _size(limit, "limit"),
+            validate_timeout(timeout),
+            "recv_until",
+        )
+
+    def readline(self, *, limit: int = 65536, timeout: float | None = None) -> bytes | str:
+        """Like a file's ``readline``: a line with its ``\\n``, the rest at end, then empty."""
+        buf = self._rbuf
+        line = buf.readline()
+        if (
+            not line
+            and timeout is None
+            and not buf.length
+            and type(limit) is int  # bad arguments raise before any wait
+            and limit >= 0
+            and self._pull(None)
+        ):
+            line = buf.readline()  # a server answering one request at a time waited here
+        if line:
+            n = len(line)
+            try:
+                if n <= limit and (timeout is None or (type(timeout) in _NUMBER and timeout >= 0)):
+                    left = buf.length - n
+                    buf.length = left
+                    if not left:
+                        buf.clear()  # drop the head (it may be a large chunk)
+                        if self._read_side is _R_EOF:
+                            self._check_end()
+                    return line
+            except TypeError:  # not a number: the general path says so, with a code
+                pass
+            buf.unread(n)
+        return self._readline(limit, timeout)
+
+    def _readline(self, limit: Any, timeout: Any) -> bytes | str:
+        try:
+            return self._recv_until(
+                "\n" if self._decoder is not None else b"\n",
+                _size(limit, "limit"),
+                validate_timeout(timeout),
+                "readline",
+            )
+        except IncompleteReadError as exc:
+            return exc.partial
+
+    def _separator(self, separator: Any) -> bytes | str:
+        """``separator`` in the buffer's type (text after set_encoding), never empty."""
+        if isinstance(separator, (bytearray, memoryview)):
+            separator = bytes(separator)
         if self._decoder is not None and isinstance(separator, bytes):
             separator = separator.decode(self._encoding or "utf8")
         elif self._decoder is None and isinstance(separator, str):
             separator = separator.encode()
-        self._begin_read("recv_until")
+        if not isinstance(separator, (bytes, str)):
+            raise make_error("ERR_INVALID_ARG_TYPE", "separator", "of type bytes or str", separator)
+        if not separator:
+            raise make_error("ERR_OUT_OF_RANGE", "separator.length", ">= 1", 0)
+        return separator
+
+    def _recv_until(
+        self, sep: bytes | str, limit: int, timeout: float | None, what: str
+    ) -> bytes | str:
+        buf = self._rbuf
+        if buf.length and buf.armed:
+            end = buf.find(sep, limit)
+            if 0 < end <= limit:
+                out = buf.take(end)
+                if not buf.length:
+                    self._check_end()
+                return out
+        self._begin_read(what)
         try:
             deadline = deadline_after(timeout)
-            buf = self._rbuf
             while True:
-                end = buf.find(separator, limit)
+                end = buf.find(sep, limit)
                 if end >= 0:
                     if end > limit:
-                        raise LimitOverrunError("separator found, but chunk is longer than limit", end)
+                        raise LimitOverrunError(
+                            "separator found, but chunk is longer than limit", end
+                        )
                     return buf.take(end)
                 if buf.length > limit:
                     raise LimitOverrunError("separator not found within limit", buf.length)
@@ -227,13 +496,6 @@ class Blocking:
                 self._wait_for_data(buf.length + 1, deadline)
         finally:
             self._end_read()
-
-    def readline(self, *, limit: int = 65536, timeout: float | None = None) -> bytes | str:
-        """Like a file's ``readline``: a line with its ``\\n``, the rest at end, then empty."""
-        try:
-            return self.recv_until("\n" if self._decoder else b"\n", limit=limit, timeout=timeout)
-        except IncompleteReadError as exc:
-            return exc.partial
 
     def __iter__(self) -> Iterator[bytes | str]:
         """Chunks until end of stream."""
@@ -249,17 +511,30 @@ class Blocking:
         transport = self._transport
         return bool(self._wq.entries) or (transport is not None and transport.pending > 0)
 
-    def sendall(self, data: bytes | bytearray | memoryview | str, *, timeout: float | None = None) -> None:
-        """Write ``data`` and block until it is handed to the kernel; raise the socket's error."""
+    def sendall(
+        self, data: bytes | bytearray | memoryview | str, *, timeout: float | None = None
+    ) -> None:
+        """Write ``data`` and block until it is handed to the kernel; raise the socket's error.
+
+        Written while the handler still has buffered input to work through
+        (a pipelined batch), the bytes are held instead and ``sendall``
+        returns at once: they leave with the batch's other replies, in one
+        send, when the batch ends (see README, "When writes leave").
+        """
         if self._sender is not None:
             raise make_error("ERR_GNET_CONCURRENT_IO", "sendall")
         if self._phase >= _DESTROYED:
             raise self._closed_error()
+        seconds = None if timeout is None else validate_timeout(timeout)
         self.write(data)
-        if not self._unsent() and self._phase < _DESTROYED:
-            return
+        wq = self._wq
+        transport = self._transport
+        if wq.held or not (wq.entries or (transport is not None and transport.pending)):
+            if self._phase < _DESTROYED:
+                return
+            raise self._closed_error()
         self._sender = getcurrent()
-        deadline = deadline_after(timeout)
+        deadline = deadline_after(seconds)
         try:
             while self._unsent() and self._phase < _DESTROYED:
                 if self._phase is _CONNECTING and self._in_actor() and not self._tasks:
@@ -282,6 +557,12 @@ class Blocking:
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
         if exc is None:
+            if self._wq.held:
+                # Replies still held for a batch go out now; if that fails, the
+                # handler hears of it here, as a sendall() would have told it.
+                self._release_hold()
+                if self._phase >= _DESTROYED:
+                    raise self._closed_error()
             self.end()
         else:
             self.destroy(exc if isinstance(exc, Exception) else None)

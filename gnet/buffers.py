@@ -1,12 +1,15 @@
 """The stream's buffers: what was received and not yet consumed, and what was
 written and not yet taken by the transport.
 
-* :class:`ReadBuffer`: received data as a queue of chunks (all bytes or all
-  str).  A separator search resumes where the last one stopped, so a long
-  line costs O(n) however many reads it arrives in.
+* :class:`ReadBuffer`: received data, a head chunk being read through an
+  in-memory file, then a queue of chunks (all bytes or all str).  Taking a
+  few units from the head copies only what is taken; a separator search
+  resumes where the last one stopped, so a long line costs O(n) however
+  many reads it arrives in.
 * :class:`WriteQueue`: data handed to ``write()`` that the transport has not
   taken yet, each chunk with its callback, plus the writable side's
-  bookkeeping (length, cork count, whether a ``'drain'`` is owed).
+  bookkeeping (length, cork count, whether a ``'drain'`` is owed, whether
+  the queue is holding a batch of replies).
 
 Pure data structures: no I/O, no events; :mod:`gnet.socket` drives them.
 """
@@ -15,30 +18,92 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from io import BytesIO, StringIO
+from itertools import islice
 from typing import Any
 
-__all__ = ["ReadBuffer", "WriteQueue", "Entry", "Chunk"]
+__all__ = ["ReadBuffer", "WriteQueue", "Chunk"]
 
 Chunk = bytes | str
 
 
-class ReadBuffer:
-    """Received, not yet consumed data: a queue of chunks (all bytes or all str).
+# ``ReadBuffer.readline`` when the head holds no whole line (or there is no
+# head): a C callable returning b'', as a Python function would cost a frame
+# on every miss (one per request, for a server answering one at a time).
+_no_line: Callable[[], bytes] = b"".strip
 
-    :meth:`find` remembers how far it has searched, so repeated searches for
-    a separator while data trickles in never rescan.
+
+def _no_read(n: int | None = -1) -> bytes:
+    """``ReadBuffer.read`` when there is no head."""
+    return b""
+
+
+def _join(parts: list[Any]) -> Chunk:
+    """The chunks joined (all bytes or all str; at least one)."""
+    joined: Chunk = parts[0][:0].join(parts)
+    return joined
+
+
+def _as_chunk(chunk: Any) -> Chunk:
+    """bytes or str as they are (subclasses too); other buffers copied to bytes."""
+    return chunk if isinstance(chunk, (bytes, str)) else bytes(chunk)
+
+
+class ReadBuffer:
+    """Received, not yet consumed data: a head chunk being read, then a queue of chunks.
+
+    All chunks are bytes, or all str (after ``set_encoding``); a bytearray or
+    memoryview pushed or put back is copied to bytes.  ``length`` is the
+    number of units (bytes or characters) buffered, always exact.
+
+    The head is read through an in-memory file over it (``io.BytesIO``,
+    ``io.StringIO``), so taking a few units is one C call that slices and
+    moves an offset: nothing is copied but what is returned, and many small
+    records in one large read cost O(n), not O(n^2).  Two methods of that
+    file are the buffer's fast paths, slots a caller calls directly (the
+    per-record path of a straight-line handler):
+
+    * ``readline()``: the next whole line (ending in ``\\n``) from the head,
+      or an empty value when the head has none.  The first call on a new
+      head cuts it after its last newline (the partial line behind moves to
+      the queue), so a non-empty result is always a whole line.
+    * ``read(n)``: up to ``n`` units from the head (fewer at its end).
+
+    They leave ``length`` alone: the caller subtracts what it kept (and
+    calls :meth:`clear` when nothing is left) or gives it back with
+    :meth:`unread`.  Every other method keeps ``length`` itself.  While the
+    socket must not be read that way (it flows, or a reader is blocked in
+    the general path), :meth:`disarm` makes both return nothing, so a
+    caller needs no guard of its own; :meth:`arm` restores them.  A new
+    buffer is disarmed: the general path of the first helper arms it.
+
+    :meth:`find` remembers how far it has searched for a separator, in
+    positions within the chunks (so taking from the head does not spoil
+    it), and never searches a unit twice while a long line trickles in.
     """
 
-    __slots__ = ("_chunks", "length", "_scanned", "empty")
+    __slots__ = (
+        "length", "readline", "read", "armed", "empty",
+        "_line", "_head", "_file", "_chunks", "_scan",
+    )  # fmt: skip
 
     def __init__(self) -> None:
-        # Made on the first push: an empty deque is 760 bytes, and most
-        # sockets never buffer anything (a flowing socket emits each chunk
-        # as it is read).
-        self._chunks: deque[Chunk] | None = None
         self.length = 0
-        self._scanned = 0  # units from the front known not to start a match
+        self.readline: Callable[[], Chunk] = _no_line
+        self.read: Callable[[int], Chunk] = _no_read
+        # readline and read work (see disarm()); the first helper armed it,
+        # so a socket only ever read Node's way never pays for arming.
+        self.armed = False
         self.empty: Chunk = b""  # what an empty take() returns
+        self._line: Callable[[], Chunk] = _no_line  # what readline is when armed
+        self._head: Chunk | None = None  # the chunk being read, through _file
+        self._file: Any = None
+        # The chunks behind the head; made on first use (an empty deque is
+        # 760 bytes, and most sockets never buffer anything).
+        self._chunks: deque[Chunk] | None = None
+        # find()'s progress: (separator, position in the head before which no
+        # match starts, chunks of the queue searched, their units); None: none.
+        self._scan: tuple[Chunk, int, int, int] | None = None
 
     def __len__(self) -> int:
         return self.length
@@ -46,131 +111,290 @@ class ReadBuffer:
     def __bool__(self) -> bool:
         return self.length > 0
 
+    # -- the head ------------------------------------------------------------
+
+    def arm(self) -> None:
+        """Let ``readline`` and ``read`` take from the head again."""
+        self.armed = True
+        if self._file is not None:
+            self.readline = self._line
+            self.read = self._file.read
+
+    def disarm(self) -> None:
+        """Make ``readline`` and ``read`` return nothing until :meth:`arm`."""
+        self.armed = False
+        self.readline = _no_line
+        self.read = _no_read
+
+    def _set_head(self, chunk: Chunk) -> None:
+        self._head = chunk
+        file: Any
+        if isinstance(chunk, bytes):
+            self._file = file = BytesIO(chunk)
+            whole = chunk[-1:] == b"\n"
+        else:
+            self._file = file = StringIO(chunk)
+            whole = chunk[-1:] == "\n"
+        # A chunk that ends a line (a request read whole, usually) is all whole
+        # lines already; any other is cut at its first readline().
+        self._line = file.readline if whole else self._first_line
+        if self.armed:
+            self.readline = self._line
+            self.read = file.read
+
+    def _first_line(self) -> Chunk:
+        """``readline`` on a new head: keep only whole lines in the head, then read one."""
+        head, file = self._head, self._file
+        assert head is not None
+        pos = file.tell()
+        cut = head.rfind(b"\n" if isinstance(head, bytes) else "\n", pos) + 1  # type: ignore[arg-type]
+        if not cut:
+            self._line = self.readline = _no_line
+            return head[:0]
+        if cut < len(head):
+            chunks = self._chunks
+            if chunks is None:
+                self._chunks = chunks = deque()
+            chunks.appendleft(head[cut:])
+            self._set_head(head[pos:cut])
+            self._scan = None  # chunk positions moved
+            file = self._file
+        self._line = self.readline = file.readline
+        return file.readline()  # type: ignore[no-any-return]
+
+    def _next_head(self) -> None:
+        """The head is used up: the next chunk becomes the head."""
+        chunks = self._chunks
+        assert chunks
+        head = chunks.popleft()
+        self._set_head(head)
+        scan = self._scan
+        if scan is not None:
+            sep, _, done, units = scan
+            # The new head was searched if it was among the chunks searched.
+            self._scan = (
+                (sep, len(head) - len(sep) + 1, done - 1, units - len(head)) if done else None
+            )
+
+    def unread(self, n: int) -> None:
+        """Give back the last ``n`` units taken with ``readline`` or ``read``."""
+        if n:
+            file = self._file
+            file.seek(file.tell() - n)
+
+    def clear(self) -> None:
+        """Drop everything (and the head, which may be a large chunk)."""
+        self.length = 0
+        self.readline = self._line = _no_line
+        self.read = _no_read
+        self._head = self._file = self._chunks = self._scan = None
+
+    # -- adding --------------------------------------------------------------
+
     def push(self, chunk: Chunk) -> None:
-        if self._chunks is None:
-            self._chunks = deque()
-        self._chunks.append(chunk)
+        """Append ``chunk`` (received data)."""
+        if type(chunk) is not bytes and type(chunk) is not str:
+            chunk = _as_chunk(chunk)
+        if not chunk:
+            return
+        if not self.length:  # the usual case: a helper read into an empty buffer
+            self._chunks = self._scan = None
+            self._head = chunk
+            # _set_head() inlined: this is once per request of a server
+            # answering one request at a time.
+            file: Any
+            if isinstance(chunk, bytes):
+                self._file = file = BytesIO(chunk)
+                whole = chunk[-1:] == b"\n"
+            else:
+                self._file = file = StringIO(chunk)
+                whole = chunk[-1:] == "\n"
+            self._line = file.readline if whole else self._first_line
+            if self.armed:
+                self.readline = self._line
+                self.read = file.read
+        else:
+            chunks = self._chunks
+            if chunks is None:
+                self._chunks = chunks = deque()
+            chunks.append(chunk)
         self.length += len(chunk)
 
     def unshift(self, chunk: Chunk) -> None:
         """Put ``chunk`` back at the front (it was taken but not used)."""
-        if chunk:
-            if self._chunks is None:
-                self._chunks = deque()
-            self._chunks.appendleft(chunk)
-            self.length += len(chunk)
-            self._scanned = 0
+        chunk = _as_chunk(chunk)
+        if not chunk:
+            return
+        if self.length:
+            rest = self._file.read()
+            if rest:
+                chunks = self._chunks
+                if chunks is None:
+                    self._chunks = chunks = deque()
+                chunks.appendleft(rest)
+        self._set_head(chunk)
+        self._scan = None
+        self.length += len(chunk)
+
+    # -- taking --------------------------------------------------------------
 
     def popleft(self) -> Chunk:
-        """The oldest chunk, whole."""
-        chunk = self._chunks.popleft()  # type: ignore[union-attr]
+        """The oldest chunk (what is left of it), whole; the buffer must not be empty."""
+        chunk: Chunk = self._file.read()
+        while not chunk:
+            self._next_head()
+            chunk = self._file.read()
         self.length -= len(chunk)
-        self._scanned = max(0, self._scanned - len(chunk))
-        return bytes(chunk) if isinstance(chunk, bytearray) else chunk
+        if not self.length:
+            self.clear()
+        return chunk
 
     def take(self, n: int | None = None) -> Chunk:
-        """Up to ``n`` units (all of it when ``n`` is None), joined."""
-        chunks = self._chunks
-        if not chunks:
+        """Up to ``n`` units (all of it when ``n`` is None), joined; ``take(0)`` is empty."""
+        length = self.length
+        file: Any = self._file
+        if n is None or n >= length:
+            if not length:
+                return self.empty
+            rest: Chunk = file.read()
+            if self._chunks:
+                rest = _join([rest, *self._chunks])
+            self.clear()
+            return rest
+        if n <= 0:
             return self.empty
-        if n is None or n >= self.length:
-            if len(chunks) == 1:
-                out = chunks.pop()
-                if isinstance(out, bytearray):
-                    out = bytes(out)
-            else:
-                out = chunks[0][:0].join(chunks)  # type: ignore[arg-type]
-                chunks.clear()
-            self.length = 0
-            self._scanned = 0
-            return out
-        parts: list[Any] = []
-        need = n
-        while need:
-            chunk = chunks[0]
-            if len(chunk) <= need:
-                parts.append(chunks.popleft())
-                need -= len(chunk)
-            elif isinstance(chunk, bytearray):
-                parts.append(bytes(chunk[:need]))
-                del chunk[:need]  # cheap at the front of a bytearray: no copy of the rest
-                need = 0
-            else:
-                parts.append(chunk[:need])
-                chunks[0] = chunk[need:]
-                need = 0
+        out: Chunk = file.read(n)
+        need = n - len(out)
+        if need:
+            parts = [out]
+            while need:
+                self._next_head()
+                part = self._file.read(need)
+                parts.append(part)
+                need -= len(part)
+            out = _join(parts)
+        self.length = length - n
+        return out
+
+    def take_through(self, sep: Chunk, limit: int) -> Chunk | None:
+        """Up to and including the first ``sep``, if the head holds it within
+        ``limit`` units; else None (and nothing searched is remembered: use
+        :meth:`find`).  ``recv_until``'s fast path; None while disarmed."""
+        file = self._file
+        if file is None or not self.armed or self._scan is not None:
+            return None  # nothing, or a search under way that find() must resume
+        pos = file.tell()
+        k = len(sep)
+        idx = self._head.find(sep, pos, pos + limit + k)  # type: ignore[arg-type, union-attr]
+        n = idx + k - pos
+        if idx < 0 or n > limit:
+            return None
+        out: Chunk = file.read(n)
         self.length -= n
-        self._scanned = max(0, self._scanned - n)
-        out = parts[0] if len(parts) == 1 else parts[0][:0].join(parts)
-        return bytes(out) if isinstance(out, bytearray) else out
+        if not self.length:
+            self.clear()
+        return out
 
     def find(self, sep: Chunk, limit: int | None = None) -> int:
         """Index just past the first ``sep``, or -1; searches only new data.
 
-        With ``limit``, the search stops once ``limit`` units have been
-        scanned without a match.
+        With ``limit``, only the first ``limit + len(sep)`` units are
+        searched: a separator starting after ``limit`` is not found.
         """
-        chunks = self._chunks
-        if chunks is None:
+        length = self.length
+        if not length:
             return -1
-        if len(chunks) > 1:
-            # Searching needs one contiguous chunk.  Bytes accumulate in a
-            # bytearray (amortised O(1) per byte), so a long line arriving in
-            # many reads is never copied again and again.
-            first = chunks.popleft()
-            if isinstance(first, str):
-                chunks.appendleft(first + "".join(chunks))  # type: ignore[arg-type]
-                while len(chunks) > 1:
-                    chunks.pop()
-            else:
-                acc = first if isinstance(first, bytearray) else bytearray(first)
-                while chunks:
-                    acc += chunks.popleft()  # type: ignore[arg-type]
-                chunks.append(acc)  # type: ignore[arg-type]
-        if not chunks:
+        head: Any = self._head
+        pos: int = self._file.tell()
+        k = len(sep)
+        # The window searched, in units from the front.
+        stop = length if limit is None else min(length, limit + k)
+        scan = self._scan
+        if scan is not None and type(scan[0]) is type(sep) and scan[0] == sep:
+            _, searched, done, units = scan
+        else:
+            searched, done, units = pos, 0, 0
+        # The head, from where no match was ruled out yet.
+        hlen = len(head)
+        end = min(hlen, pos + stop)
+        start = max(pos, searched)
+        if end - start >= k:
+            idx: int = head.find(sep, start, end)
+            if idx >= 0:
+                return idx - pos + k
+            searched = max(searched, end - k + 1)
+        if end < hlen:  # the window ends inside the head
+            self._scan = (sep, searched, 0, 0)
             return -1
-        data = chunks[0]
-        end = self.length if limit is None else min(self.length, limit + len(sep))
-        idx = data.find(sep, self._scanned, end)  # type: ignore[arg-type]
-        if idx < 0:
-            self._scanned = max(self._scanned, end - len(sep) + 1)
-            return -1
-        return idx + len(sep)
+        # The queued chunks not searched yet, each with the units before it
+        # (a separator may straddle two chunks).
+        chunks: Any = self._chunks
+        count = len(chunks) if chunks else 0
+        base = hlen - pos + units  # where chunk `done` starts, from the front
+        while done < count and base < stop:
+            chunk = chunks[done]
+            size = min(len(chunk), stop - base)
+            if k > 1:
+                before = self._units_before(done, k - 1, pos)
+                idx = (before + chunk[: min(k - 1, size)]).find(sep)
+                if idx >= 0:
+                    return base - len(before) + idx + k
+            idx = chunk.find(sep, 0, size)
+            if idx >= 0:
+                return base + idx + k
+            if size < len(chunk):
+                break  # the window ends inside this chunk: not searched to its end
+            base += size
+            units += size
+            done += 1
+        self._scan = (sep, searched, done, units)
+        return -1
 
-
-class Entry:
-    """One ``write()``: the part of its data not yet taken, and its callback."""
-
-    __slots__ = ("data", "callback")
-
-    def __init__(self, data: Any, callback: Callable[..., Any] | None) -> None:
-        self.data = data
-        self.callback = callback
+    def _units_before(self, index: int, most: int, pos: int) -> Any:
+        """The last ``most`` (or fewer) units buffered before queued chunk ``index``."""
+        chunks: Any = self._chunks
+        head: Any = self._head
+        parts = []
+        need = most
+        while need and index:
+            index -= 1
+            chunk = chunks[index]
+            parts.append(chunk[-need:])
+            need -= min(need, len(chunk))
+        if need:
+            parts.append(head[pos:][-need:])
+        parts.reverse()
+        return _join(parts)
 
 
 class WriteQueue:
-    """Written, not yet sent: chunks in order, each with its callback.
+    """Written, not yet sent: ``(chunk, callback)`` pairs in order.
 
-    ``length`` is Node's ``writableLength`` (the bytes still queued);
-    ``need_drain`` says a ``write()`` returned False and ``'drain'`` is owed
-    once the queue empties; ``corked`` counts ``cork()`` calls not yet undone.
+    ``entries`` is made on the first push (most writes are taken by the
+    kernel at once; an empty deque is 760 bytes); a partly sent chunk keeps
+    only its unsent tail, as a view.  ``length`` is Node's
+    ``writableLength`` (the bytes still queued); ``need_drain`` says a
+    ``write()`` returned False and ``'drain'`` is owed once the queue
+    empties; ``corked`` counts ``cork()`` calls not yet undone; ``held`` says
+    the queued chunks are a batch of replies held back on purpose (no send
+    was tried; see :mod:`gnet.writable`, "Coalescing").
     """
 
-    __slots__ = ("entries", "length", "corked", "need_drain")
+    __slots__ = ("entries", "length", "corked", "need_drain", "held")
 
     def __init__(self) -> None:
-        # The queued writes, oldest first; made on the first push (most
-        # writes are taken by the kernel at once).  A plain attribute, not
-        # __bool__: write() tests it on every call.
-        self.entries: deque[Entry] | None = None
+        # A plain attribute, not __bool__: write() tests it on every call.
+        self.entries: deque[tuple[Any, Callable[..., Any] | None]] | None = None
         self.length = 0
         self.corked = 0
         self.need_drain = False
+        self.held = False
 
     def push(self, data: Any, callback: Callable[..., Any] | None) -> None:
-        if self.entries is None:
-            self.entries = deque()
-        self.entries.append(Entry(data, callback))
+        entries = self.entries
+        if entries is None:
+            self.entries = entries = deque()
+        entries.append((data, callback))
         self.length += len(data)
 
     def buffers(self, limit: int = 512) -> list[Any]:
@@ -179,8 +403,8 @@ class WriteQueue:
         if not entries:
             return []
         if len(entries) == 1:
-            return [entries[0].data]
-        return [entry.data for _, entry in zip(range(limit), entries, strict=False)]
+            return [entries[0][0]]
+        return [data for data, _ in islice(entries, limit)]
 
     def consume(self, sent: int) -> list[Callable[..., Any]]:
         """Drop ``sent`` bytes from the front; return the callbacks of the writes now
@@ -189,16 +413,16 @@ class WriteQueue:
         done: list[Callable[..., Any]] = []
         entries = self.entries
         while entries:
-            entry = entries[0]
-            size = len(entry.data)
+            data, callback = entries[0]
+            size = len(data)
             if sent < size:
                 if sent:
-                    entry.data = memoryview(entry.data)[sent:]
+                    entries[0] = (memoryview(data)[sent:], callback)
                 break
             entries.popleft()  # wholly sent; an empty write() goes with what precedes it
             sent -= size
-            if entry.callback is not None:
-                done.append(entry.callback)
+            if callback is not None:
+                done.append(callback)
         return done
 
     def clear(self) -> list[Callable[..., Any]]:
@@ -207,4 +431,4 @@ class WriteQueue:
         self.length = 0
         if not entries:
             return []
-        return [entry.callback for entry in entries if entry.callback is not None]
+        return [callback for _, callback in entries if callback is not None]

@@ -196,6 +196,8 @@ class Readable:
         While a ``'readable'`` listener is attached the socket stays paused (Node).
         """
         self._flowing = "readable" not in self._events
+        if self._flowing and self._rbuf.armed:
+            self._rbuf.disarm()  # the blocking helpers' fast paths stop (gnet.blocking)
         self._start_reading()
         if self._phase < _DESTROYED:
             self._check_end()  # the FIN may have come while paused, with nothing buffered

@@ -416,6 +416,8 @@ class Socket(Blocking, Readable, Writable, Addresses, Actor):
         """
         if self._phase >= _DESTROYED:
             return self
+        if self._wq.held:
+            self._send_held()  # replies held for a batch go to the kernel first (gnet.writable)
         was = self._phase
         self._phase = PHASE["destroy"][was]
         emit_error = error is not None and self._errored is None
@@ -646,15 +648,22 @@ def open_connection(*args: Any, timeout: float | None = None, **kwargs: Any) -> 
     sock.once("connect", on_connect)
     sock.once("error", result.set_exception)
     sock.once("close", on_close)
+    # Our own Timeout, told apart from the caller's: a gevent.Timeout the
+    # caller set around this call must reach the caller (gevent's rule).
+    own = gevent.Timeout(timeout)
+    own.start()  # with None, a Timeout that never fires
     try:
-        result.get(timeout=timeout)
-    except gevent.Timeout:
+        result.get()
+    except gevent.Timeout as exc:
         sock.destroy()
+        if exc is not own:
+            raise
         raise TimeoutError(f"connect timed out after {timeout} s") from None
     except BaseException:
         sock.destroy()
         raise
     finally:
+        own.close()
         # The socket returned is the caller's: no 'error' listener of ours
         # may swallow its later errors.
         sock.remove_listener("connect", on_connect)

@@ -13,6 +13,24 @@ the actor greenlet, in order.
 mark (computed after the first send attempt, as Node v20 does); ``'drain'``
 follows when the queue has been flushed.  ``end()`` flushes, then shuts the
 write side (FIN); ``'finish'`` follows.
+
+Coalescing (beyond Node), for straight-line handlers answering pipelined
+requests: bytes written (``write`` or ``sendall``) while unconsumed input
+is buffered are *held* in the queue rather than sent, so a batch of replies
+leaves in one send instead of one per reply (which, with Nagle on, would
+also wait for the peer's delayed ACK).  Held bytes leave, all together:
+
+* as soon as a write finds the read buffer empty (the handler has answered
+  the last buffered request: the batch is done);
+* when the held bytes would reach the write high-water mark;
+* at the end of the current turn of the event loop, that is when the
+  writing greenlet next waits for anything (more input included);
+* at ``end()``, ``uncork()``, and a normal exit of ``with sock:``;
+* at ``destroy()``: handed to the kernel first, without waiting.
+
+A write with nothing buffered to read (a lone request's reply, any write of
+a flowing socket whose chunk came straight from the kernel) is never held.
+``cork()`` keeps its meaning: held bytes stay until ``uncork()``.
 """
 
 from __future__ import annotations
@@ -29,7 +47,9 @@ from .options import node_callback
 from .state import WRITE, Phase, ReadSide, WriteSide
 
 if TYPE_CHECKING:
-    from .buffers import WriteQueue
+    from gevent.hub import Hub
+
+    from .buffers import ReadBuffer, WriteQueue
     from .socket import Socket
     from .timers import IdleTimer
     from .transport import Transport
@@ -58,6 +78,8 @@ class Writable:
         _read_side: ReadSide
         _write_side: WriteSide
         _wq: WriteQueue
+        _rbuf: ReadBuffer
+        _hub: Hub
         _whwm: int
         _bytes_written: int
         _end_callbacks: tuple[Callback, ...]
@@ -141,10 +163,14 @@ class Writable:
         # The common case first, in as few steps as possible: open, nothing
         # queued, the transport takes it all.
         if self._phase is _OPEN and self._write_side is _W_OPEN and not wq.entries and not wq.corked:
-            self._bytes_written += len(chunk)
+            size = len(chunk)
+            self._bytes_written += size
             if self._idle is not None:
                 self._idle.touch()
             transport: Any = self._transport
+            if self._rbuf.length and size < self._whwm and not transport.pending:
+                self._hold(chunk, callback)  # input still buffered: a batch is under way
+                return True
             try:
                 sent = transport.send(chunk)
             except BlockingIOError:
@@ -153,7 +179,7 @@ class Writable:
                 wq.push(chunk, callback)
                 self.destroy(io_error(exc, "write"))
                 return False
-            if sent == len(chunk):
+            if sent == size:
                 if callback is not None:
                     self._defer(callback, None)
                 if not transport.pending:
@@ -170,6 +196,10 @@ class Writable:
             if self._idle is not None:
                 self._idle.touch()
             wq.push(chunk, callback)
+            if wq.held:
+                if self._rbuf.length and wq.length < self._whwm:
+                    return True  # still holding (all that is queued is held, below the mark)
+                self._release_hold()  # the batch is answered, or big enough
         if self.writable_length >= self._whwm:
             if not wq.need_drain and diagnostics.subscribed():
                 self._backpressure_started()
@@ -217,6 +247,7 @@ class Writable:
     def _flush(self) -> None:
         """Hand the transport what it takes from the queue; finish up once it is all out."""
         wq = self._wq
+        wq.held = False  # whatever was held goes now
         transport = self._transport
         assert transport is not None
         while self._phase is _OPEN:
@@ -224,7 +255,7 @@ class Writable:
             try:
                 if entries:
                     if len(entries) == 1:
-                        sent = transport.send(entries[0].data)
+                        sent = transport.send(entries[0][0])
                     else:
                         sent = transport.sendmsg(wq.buffers(_SENDMSG_MAX))
                 elif transport.pending and not transport.flush():
@@ -253,6 +284,52 @@ class Writable:
             self._defer(self._emit_drain)
         if self._write_side is _W_ENDING:
             self._shutdown_write()
+
+    # -- coalescing (see the module docstring) --------------------------------
+
+    def _hold(self, chunk: bytes, callback: Callback | None) -> None:
+        """Queue ``chunk`` without sending it: the first write of a batch."""
+        wq = self._wq
+        wq.push(chunk, callback)
+        wq.held = True
+        self._hub.loop.run_callback(self._end_of_turn)
+
+    def _release_hold(self) -> None:
+        """Send what the queue holds (unless corked: uncork() will)."""
+        wq = self._wq
+        if wq.held:
+            wq.held = False
+            if not wq.corked and self._phase is _OPEN:
+                self._flush()
+
+    def _end_of_turn(self) -> None:
+        # In the hub, once the greenlet that held the bytes has let it run.
+        try:
+            self._release_hold()
+        except BaseException as exc:  # noqa: B036 - nothing may escape into the hub
+            self.destroy(exc)
+
+    def _send_held(self) -> None:
+        """For ``destroy()``: hand held bytes to the kernel first, as far as it takes
+        them without waiting (as they would have been, written one by one).
+        What it does not take is dropped with the rest of the queue, as
+        Node's ``destroy()`` drops queued writes."""
+        wq = self._wq
+        wq.held = False
+        transport = self._transport
+        if transport is None or self._phase is not _OPEN or wq.corked:
+            return
+        try:
+            while wq.entries:
+                if len(wq.entries) == 1:
+                    sent = transport.send(wq.entries[0][0])
+                else:
+                    sent = transport.sendmsg(wq.buffers(_SENDMSG_MAX))
+                for callback in wq.consume(sent):
+                    self._defer(callback, None)
+            transport.flush()
+        except OSError:
+            pass  # the kernel takes no more now, or the connection failed: dropped
 
     def _emit_drain(self) -> None:
         if self._phase < _DESTROYED:

@@ -461,12 +461,6 @@ def test_server_shutdown_timeout(watch: Watch, timeout: Any) -> None:
             server.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the blocking helpers' timeouts (NaN waits forever, 'x' raises without a code) "
-    "are fixed in gnet/blocking.py by the straight-line-speed helper; remove this marker "
-    "when that lands",
-)
 @SETTINGS
 @given(
     timeout=JUNK,
