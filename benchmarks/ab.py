@@ -1,20 +1,29 @@
-"""A/B: one gnet echo server from two checkouts, on one load, in alternating runs.
+"""A/B: one gnet server from two checkouts, on one load, in alternating runs.
 
     python benchmarks/ab.py --base HEAD~1                      # connrate, gnet_events, 5 rounds each
     python benchmarks/ab.py --base main --load pingpong --server gnet_straight --rounds 7
+    python benchmarks/ab.py --base main --load pingpong --unix --server gnet_events
+    python benchmarks/ab.py --base main --load resp-p16 --server gnet_straight
+    python benchmarks/ab.py --base main --load tls-handshake --server gnet_tls_events
 
-The figure compared is the server's CPU per operation (us per connection,
-per round trip, or per MB for bulk), which a noisy shared machine distorts
-far less than a rate.  Runs of the two checkouts alternate (A B, B A, ...)
-so that a slow minute hits both.  ``--base`` is any git revision (checked out
-in a temporary worktree) or a directory holding a gnet package; the other
-side is this checkout as it is on disk, uncommitted changes included.
+Loads: the echo benchmark's (pingpong C=100 S=64, bulk, connrate; with
+--unix over a UNIX socket), the RESP benchmark's (resp-p1, resp-p16: 50
+connections, 1 or 16 requests in flight) and the TLS benchmark's
+(tls-pingpong, tls-bulk, tls-handshake). --server is one of that
+benchmark's gnet servers. The figure compared is the server's CPU per
+operation (us per connection, round trip, request or handshake, or per MB
+for bulk), which a noisy shared machine distorts far less than a rate.  Runs
+of the two checkouts alternate (A B, B A, ...) so that a slow minute hits
+both.  ``--base`` is any git revision (checked out in a temporary worktree)
+or a directory holding a gnet package; the other side is this checkout as it
+is on disk, uncommitted changes included. The server scripts are always this
+checkout's.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -23,12 +32,36 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import echo  # noqa: E402 - the harness's helpers: loadgen, servers, measurement
+import echo  # noqa: E402 - the benchmarks' loads and servers live next to this file
+import resp  # noqa: E402
+import tls  # noqa: E402
+from harness import (  # noqa: E402
+    ROOT,
+    Server,
+    ServerSpec,
+    build_loadgen,
+    cpus,
+    log,
+    raise_nofile,
+    run_loadgen,
+    server_env,
+)
+
+# load -> (its benchmark's servers, loadgen's arguments, what one operation is)
+LOADS: dict[str, tuple[dict[str, ServerSpec], list[str], str]] = {
+    'pingpong': (echo.SERVERS, echo.load_argv('pingpong'), 'us/round trip'),
+    'bulk': (echo.SERVERS, echo.load_argv('bulk'), 'us/MB'),
+    'connrate': (echo.SERVERS, echo.load_argv('connrate'), 'us/connection'),
+    **{name: (resp.SERVERS, argv, 'us/request') for name, argv in resp.AB_LOADS.items()},
+    **{name: (tls.SERVERS, argv, 'us/MB' if 'bulk' in name else
+              'us/handshake' if 'handshake' in name else 'us/round trip')
+       for name, argv in tls.AB_LOADS.items()},
+}
 
 
 def checkout(rev: str, into: Path) -> Path:
     subprocess.run(
-        ['git', '-C', str(echo.ROOT), 'worktree', 'add', '--detach', '--force', str(into), rev],
+        ['git', '-C', str(ROOT), 'worktree', 'add', '--detach', '--force', str(into), rev],
         check=True,
         capture_output=True,
         timeout=60,
@@ -38,7 +71,7 @@ def checkout(rev: str, into: Path) -> Path:
 
 def remove_worktree(path: Path) -> None:
     subprocess.run(
-        ['git', '-C', str(echo.ROOT), 'worktree', 'remove', '--force', str(path)],
+        ['git', '-C', str(ROOT), 'worktree', 'remove', '--force', str(path)],
         capture_output=True,
         timeout=60,
     )
@@ -47,54 +80,65 @@ def remove_worktree(path: Path) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split('\n', 1)[0])
     p.add_argument('--base', required=True, help='git revision or directory: the A side')
-    p.add_argument('--load', default='connrate', choices=echo.LOADS)
-    p.add_argument('--server', default='gnet_events', choices=[n for n, s in echo.SERVERS.items() if s.needs_gnet])
+    p.add_argument('--load', default='connrate', choices=list(LOADS))
+    p.add_argument('--server', default='gnet_events',
+                   help="one of the load's gnet servers (echo and resp: gnet_events, "
+                        'gnet_straight, ...; tls: gnet_tls_events, gnet_tls_straight)')
+    p.add_argument('--unix', action='store_true', help='over a UNIX socket (not for tls-*)')
     p.add_argument('--rounds', type=int, default=5, help='runs per side')
     p.add_argument('--duration', type=float, default=2.5)
     p.add_argument('--warmup', type=float, default=0.5)
     args = p.parse_args()
     if not 1 <= args.rounds <= 50 or not 0 < args.duration <= 60:
         p.error('need 1 <= --rounds <= 50 and 0 < --duration <= 60')
-    # What echo.measure() reads besides the load itself.
-    args.connections, args.size, args.quiet_wait = 100, 64, 5.0
+    servers, argv, unit = LOADS[args.load]
+    gnet_servers = [name for name, spec in servers.items() if spec.needs_gnet]
+    if args.server not in gnet_servers:
+        p.error(f'--server for {args.load} is one of: {", ".join(gnet_servers)}')
+    if args.unix and args.load.startswith('tls-'):
+        p.error('the TLS loads run over TCP only')
+    spec = servers[args.server]
 
-    cpus = sorted(os.sched_getaffinity(0))
-    server_cpu, loadgen_cpu = cpus[0], cpus[-1]
-    loadgen = echo.build_loadgen()
-    echo.raise_nofile(args.connections)
+    server_cpu, loadgen_cpu = cpus()
+    loadgen = build_loadgen()
+    raise_nofile(100)
     workdir = Path(tempfile.mkdtemp(prefix='gnet-ab-'))
+    extra_env = tls.make_certificate(workdir) if args.load.startswith('tls-') else {}
     worktree = None
     if Path(args.base).is_dir():
         base = Path(args.base).resolve()
     else:
         base = worktree = checkout(args.base, workdir / 'base')
-    sides = {f'A {args.base}': base, 'B this checkout': echo.ROOT}
+    sides = {f'A {args.base}': base, 'B this checkout': ROOT}
     figures: dict[str, list[float]] = {name: [] for name in sides}
     rates: dict[str, list[float]] = {name: [] for name in sides}
     try:
         for rnd in range(args.rounds):
             order = list(sides) if rnd % 2 == 0 else list(reversed(sides))
             for name in order:
-                env = dict(os.environ, PYTHONPATH=str(sides[name]))
-                server = echo.Server(echo.SERVERS[args.server], server_cpu, workdir, env, unix=False)
+                env = server_env(sides[name], **extra_env)
+                server = Server(spec, server_cpu, workdir, env, unix=args.unix)
                 why = server.start()
                 if why:
                     sys.exit(f'ab.py: {name}: the server did not start: {why}')
                 try:
-                    m = echo.measure(args, loadgen, server, args.load, args.connections, loadgen_cpu)
+                    m = run_loadgen(loadgen, argv, server, loadgen_cpu, args.duration,
+                                    args.warmup, quiet_wait=5.0)
                 finally:
                     server.stop()
                 per_op = m.raw.get('server_us_per_op')
                 if m.marks or per_op is None:
-                    echo.log(f'{name}: round {rnd + 1} marked {m.marks!r}: {m.raw.get("error", "")}')
+                    log(f'{name}: round {rnd + 1} marked {m.marks!r}: {m.raw.get("error", "")}')
                 if per_op is not None:
                     figures[name].append(per_op)
                     rates[name].append(m.value or 0.0)
     finally:
         if worktree is not None:
             remove_worktree(worktree)
-    unit = {'connrate': 'us/connection', 'pingpong': 'us/round trip', 'bulk': 'us/MB'}[args.load]
-    print(f'{args.server}, {args.load}: server CPU {unit}, median of {args.rounds} (min), rate median')
+        shutil.rmtree(workdir, ignore_errors=True)
+    where = ' over a UNIX socket' if args.unix else ''
+    print(f'{args.server}, {args.load}{where}: server CPU {unit}, median of {args.rounds} (min), '
+          'rate median')
     for name in sides:
         if figures[name]:
             print(f'  {name:28s} {statistics.median(figures[name]):8.2f} ({min(figures[name]):.2f})'

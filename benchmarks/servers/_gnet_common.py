@@ -13,11 +13,13 @@ def quiet_error(_err):
     pass
 
 
-def serve(on_connection):
+def serve(on_connection, create_server=None):
+    """Listens with `create_server(on_connection)` (default gnet.create_server)."""
+    create_server = create_server or gnet.create_server
     port, path = parse_argv()
-    servers = [gnet.create_server(on_connection)]
+    servers = [create_server(on_connection)]
     if path:
-        servers.append(gnet.create_server(on_connection))
+        servers.append(create_server(on_connection))
     waiting = len(servers)
 
     def on_listening():
