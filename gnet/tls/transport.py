@@ -201,20 +201,24 @@ class TLSTransport:
                 try:
                     n = ssl_obj.read(size - got, view[got:] if got else view)
                 except self._ssl_mod.SSLWantReadError:
-                    n = 0  # only part of a record is here
+                    n = -1  # only part of a record is here
                 except (self._ssl_mod.SSLZeroReturnError, self._ssl_mod.SSLEOFError):
-                    self._ended = True  # the peer's close_notify
-                    break
+                    n = 0
                 except self._ssl_mod.SSLError as exc:
                     self._flush_after_read()
                     raise from_ssl_error(exc) from None
-                if n:
+                if n > 0:
                     got += n
                     if got == size:
                         if incoming.pending or ssl_obj.pending():
                             self._more_buffered()
                         break
                     continue
+                if n == 0:
+                    # The peer's close_notify (_ssl's read returns 0 for it
+                    # until this side has sent its own, then raises).
+                    self._ended = True
+                    break
             if drained or self._ended:
                 break
             try:

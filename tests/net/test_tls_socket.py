@@ -560,3 +560,33 @@ def test_server_shutdown_ends_tls_connections_with_close_notify(tls_server: Any,
     gevent.spawn(server.shutdown, T)
     assert ended.wait(T)
     wait_until(lambda: not server.listening and server.connections == 0)
+
+
+def test_a_close_notify_without_fin_is_the_end(tls_server: Any, track: Any) -> None:
+    # A peer that half-closes TLS but keeps TCP open (Python's unwrap(), an
+    # HTTP client's close): the close_notify alone must end the stream.
+    import gevent.socket
+    from tls_wire import BioSocket
+
+    result: AsyncResult = AsyncResult()
+
+    def handle(sock: tls.TLSSocket) -> None:
+        data = b"".join(sock)
+        sock.sendall(b"got " + data)
+        result.set(data)
+        sock.end()
+
+    server = tls_server(handle, allow_half_open=True)
+    raw = track(gevent.socket.create_connection(("127.0.0.1", port_of(server)), timeout=T))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.load_verify_locations(cadata=tls_certs().ca.cert.decode())
+    conn = BioSocket(raw, context, False, "localhost")
+    conn.handshake()
+    conn.sendall(b"half")
+    try:
+        conn.obj.unwrap()
+    except ssl.SSLWantReadError:
+        pass
+    conn._flush()  # close_notify, and no FIN
+    assert result.get(timeout=T) == b"half"
+    assert conn.recv_all() == b"got half"
