@@ -35,6 +35,7 @@ from ..errors import from_oserror, make_error, tls_error
 from ..state import Phase
 from .errors import from_ssl_error, tls_disconnect_error
 from .hello import ALERT_NO_APPLICATION_PROTOCOL, alert_record, parse_client_hello
+from .options import server_ssl_context
 from .roles import select_alpn, sni_servername
 from .sni import SNIContexts
 from .transport import ShellTransport
@@ -65,9 +66,7 @@ def run(sock: TLSSocket) -> str | None:
     except (Abandoned, TimeoutError):
         raise
     except BaseException as exc:  # noqa: B036 - every failure becomes Node's error
-        import ssl
-
-        if isinstance(exc, ssl.SSLError) or not isinstance(exc, OSError):
+        if isinstance(exc, transport._ssl_mod.SSLError) or not isinstance(exc, OSError):
             raise from_ssl_error(exc, server_side=sock._server_side) from None
         raise from_oserror(exc, "read") from None
 
@@ -116,8 +115,7 @@ def _take_wire(sock: TLSSocket) -> None:
 
 def _drive(sock: TLSSocket, transport: TLSTransport) -> None:
     """``do_handshake`` until it is done, feeding it what the peer sends."""
-    import ssl
-
+    ssl = transport._ssl_mod
     ssl_obj = transport._ssl
     while True:
         try:
@@ -147,8 +145,6 @@ def _drive(sock: TLSSocket, transport: TLSTransport) -> None:
 
 
 def _server(sock: TLSSocket, transport: TLSTransport) -> str | None:
-    from .options import server_ssl_context
-
     side = sock._server_options
     assert side is not None
     data = sock._hs_initial

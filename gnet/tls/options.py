@@ -22,6 +22,7 @@ load certificates again; Node builds one per call.
 from __future__ import annotations
 
 import dataclasses
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -129,12 +130,18 @@ def server_ssl_context(context: SecureContext | ssl.SSLContext, role: ServerRole
     return context
 
 
+_prepared: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
 def _no_renegotiation(ssl_context: ssl.SSLContext) -> None:
+    if ssl_context in _prepared:  # its options property builds an enum: once per context
+        return
     import ssl
 
     flag = getattr(ssl, "OP_NO_RENEGOTIATION", 0)
-    if flag and not ssl_context.options & flag:
+    if flag:
         ssl_context.options |= flag
+    _prepared.add(ssl_context)
 
 
 _stores: dict[int, tuple[Any, TrustStore]] = {}

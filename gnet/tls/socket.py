@@ -42,6 +42,7 @@ from ..socket import Socket
 from ..state import PHASE, Phase, ReadSide
 from . import handshake
 from .certs import Certificate, certificate_from_der, peer_certificate
+from .context import SecureContext
 from .options import (
     ClientSide,
     ServerSide,
@@ -501,8 +502,6 @@ class TLSSocket(Socket):
 
 
 def _is_secure_context(context: Any) -> bool:
-    from .context import SecureContext
-
     return isinstance(context, SecureContext)
 
 

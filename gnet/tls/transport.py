@@ -360,9 +360,14 @@ class TLSTransport:
             self.raw.stop_write_watcher()
 
     def close(self) -> None:
+        """Close the socket and let go of the TLS state (and of the owner, so
+        nothing here needs the garbage collector to be freed)."""
         self.raw.close()
         self._out = None
         self.pending = 0
+        self._on_writable = None
+        self._shell = None
+        self.sslobj = self._ssl = None
 
     def reset(self) -> None:
         self.raw.reset()
