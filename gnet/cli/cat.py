@@ -26,6 +26,7 @@ from .common import (
     describe_error,
     log,
 )
+from .tlsopts import client_tls, open_connection
 
 _T = TypeVar("_T")
 
@@ -137,8 +138,9 @@ def cmd_cat(args: argparse.Namespace) -> int:
         if args.host is None or args.port is None:
             raise CommandError("expected HOST PORT or --path PATH")
         endpoint = Endpoint(args.host, _parse_port(args.port))
+    tls = client_tls(args)
     try:
-        sock = gnet.open_connection(timeout=args.connect_timeout, **endpoint.connect_options())
+        sock = open_connection(endpoint.connect_options(), tls, args.connect_timeout)
     except TimeoutError:
         raise CommandError(f"connect to {endpoint} timed out") from None
     except (TypeError, ValueError, OSError) as exc:

@@ -25,6 +25,7 @@ from .common import (
     peer_name,
     serve_until_signal,
 )
+from .tlsopts import create_server, server_tls
 
 # ---------------------------------------------------------------------------
 # gnet echo
@@ -38,6 +39,7 @@ def cmd_echo(args: argparse.Namespace) -> int:
     else:
         port = DEFAULT_PORT if args.port is None else _parse_port(args.port)
         endpoint = Endpoint(args.host or DEFAULT_HOST, port)
+    tls = server_tls(args)
 
     connections: set[gnet.Socket] = set()
 
@@ -56,7 +58,7 @@ def cmd_echo(args: argparse.Namespace) -> int:
 
     with _serving_metrics(args.metrics), _Stopper() as stopper, systemd.Service() as service:
         servers = serve_until_signal(
-            lambda: gnet.create_server(on_connection),
+            lambda: create_server({}, tls, on_connection),
             listen_targets("echo", endpoint),
             stopper,
             service,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
+from typing import Any
 
 import gevent
 import gevent.event
@@ -26,6 +27,7 @@ from .common import (
     peer_name,
     serve_until_signal,
 )
+from .tlsopts import client_tls, connect, create_server, server_tls
 
 # ---------------------------------------------------------------------------
 # gnet proxy
@@ -73,8 +75,9 @@ class _Pair:
 class _Proxy:
     """Accepts, connects each client to the target, and keeps the books."""
 
-    def __init__(self, target: Endpoint) -> None:
+    def __init__(self, target: Endpoint, tls: dict[str, Any] | None = None) -> None:
         self.target = target
+        self.tls = tls  # TLS to the target (origination), or None
         self.pairs: set[_Pair] = set()
         self.drained = gevent.event.Event()
         self.drained.set()
@@ -84,7 +87,7 @@ class _Proxy:
 
     def on_connection(self, client: gnet.Socket) -> None:
         options = dict(self.target.connect_options(), allow_half_open=True)
-        target = gnet.connect(options)
+        target = connect(options, self.tls)
         # Writes to a connecting socket are queued, and write() returning
         # False pauses the source: so piping at once is safe and bounded.
         pair = _Pair(client, target, self)
@@ -121,13 +124,14 @@ def cmd_proxy(args: argparse.Namespace) -> int:
     if target.port is not None and not 0 < target.port < 65536:
         # Checked now: in the connection listener it would fail every client.
         raise CommandError(f"invalid target port {target.port}: expected 1 to 65535")
-    proxy = _Proxy(target)
+    proxy = _Proxy(target, client_tls(args))
+    tls = server_tls(args)  # TLS from the clients (termination), or None
     with _serving_metrics(args.metrics), _Stopper() as stopper, systemd.Service() as service:
         servers = serve_until_signal(
             # allow_half_open: a client's FIN must reach the target (and back)
             # as a FIN, not end the whole connection; each socket closes once
             # both directions are done.
-            lambda: gnet.create_server({"allow_half_open": True}, proxy.on_connection),
+            lambda: create_server({"allow_half_open": True}, tls, proxy.on_connection),
             listen_targets("proxy", listen),
             stopper,
             service,
