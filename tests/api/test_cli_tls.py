@@ -38,7 +38,6 @@ def test_cat_rejects_an_untrusted_server_unless_insecure(files: dict[str, str]) 
     with listening(*tls_echo(files)) as server:
         rejected = run_gnet("cat", "--tls", "127.0.0.1", str(server.port), input=b"x")
         insecure = run_gnet("cat", "--tls", "--insecure", "127.0.0.1", str(server.port), input=b"x")
-        server.wait_logged("TLS handshake failed")  # the server saw the client give up
         server.stop()
     assert rejected.returncode == 1
     assert "UNABLE_TO_VERIFY_LEAF_SIGNATURE" in one_line(rejected.stderr)
