@@ -34,7 +34,7 @@ from typing import Any
 
 from .._aliases import add_module_aliases
 from .certs import Certificate, certificate_from_der, peer_certificate
-from .connect import connect
+from .client import connect
 from .context import (
     DEFAULT_CIPHERS,
     DEFAULT_ECDH_CURVE,
@@ -47,7 +47,7 @@ from .context import (
 from .hello import ClientHello, parse_client_hello
 from .identity import check_server_identity
 from .roles import ClientRole, ServerRole, client_role, select_alpn, server_role
-from .server import Server, create_server
+from .server import Server, TLSServer, create_server
 from .sni import SNIContexts
 from .socket import TLSSocket
 from .upgrade import start_tls
@@ -65,6 +65,7 @@ __all__ = [
     "SecureContext",
     "Server",
     "ServerRole",
+    "TLSServer",
     "TLSSocket",
     "TrustStore",
     "certificate_from_der",

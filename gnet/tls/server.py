@@ -27,12 +27,13 @@ from .options import ServerSide, server_side, split_options
 from .sni import SNIContexts
 from .socket import TLSSocket
 
-__all__ = ["Server", "create_server"]
+__all__ = ["Server", "TLSServer", "create_server"]
 
 
 @with_camel_aliases
-class Server(NetServer):
-    """Node's ``tls.Server``: ``Server(options=None, secure_connection_listener=None, **kwargs)``.
+class TLSServer(NetServer):
+    """Node's ``tls.Server`` (``gnet.tls.Server``): ``Server(options=None,
+    secure_connection_listener=None, **kwargs)``.
 
     Options: every :func:`gnet.create_server` option, the
     :func:`gnet.tls.create_secure_context` options (``key``, ``cert``,
@@ -94,10 +95,14 @@ class Server(NetServer):
         self._tls_side = dataclasses.replace(self._tls_side, context=context)
 
 
+#: Node's name for it: ``tls.Server``.
+Server = TLSServer
+
+
 def create_server(
     options: Mapping[str, Any] | Callable[..., Any] | None = None,
     secure_connection_listener: Callable[..., Any] | None = None,
     **kwargs: Any,
-) -> Server:
+) -> TLSServer:
     """Node's ``tls.createServer([options][, secureConnectionListener])``."""
-    return Server(options, secure_connection_listener, **kwargs)
+    return TLSServer(options, secure_connection_listener, **kwargs)

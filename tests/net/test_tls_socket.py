@@ -590,3 +590,25 @@ def test_a_close_notify_without_fin_is_the_end(tls_server: Any, track: Any) -> N
     conn._flush()  # close_notify, and no FIN
     assert result.get(timeout=T) == b"half"
     assert conn.recv_all() == b"got half"
+
+
+def test_tls_over_a_unix_socket(track: Any, sock_path: str) -> None:
+    server = track(tls.create_server(server_options(), echo))
+    server.listen(sock_path)
+    gnet.once(server, "listening", timeout=T)
+    sock = track(tls.connect(sock_path, client_options(servername="localhost")))
+    secure(sock)
+    assert sock.authorized is True and sock.servername == "localhost"
+    sock.end(b"over a socket file")
+    assert read_all(sock) == b"over a socket file"
+
+
+def test_pause_on_connect_holds_the_tls_socket_back(tls_server: Any, client: Any) -> None:
+    served: AsyncResult = AsyncResult()
+    server = tls_server(served.set, pause_on_connect=True)
+    sock = secure(client(port_of(server)))
+    sock.write(b"waiting")
+    peer = served.get(timeout=T)
+    assert peer.is_paused()
+    assert peer.recv(timeout=T) == b"waiting"  # a helper reads it when asked
+    peer.destroy()
