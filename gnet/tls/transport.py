@@ -88,7 +88,7 @@ class TLSTransport:
 
     __slots__ = (
         "raw", "sslobj", "_ssl", "_in", "_out_bio", "_out", "pending", "_view",
-        "_shell", "_stash", "_on_writable", "_fin", "_ended", "family", "_ssl_mod",
+        "_shell", "_stash", "_on_writable", "_fin", "_ended", "_full", "family", "_ssl_mod",
     )  # fmt: skip
 
     def __init__(self, raw: SocketTransport, shell: Socket | None = None) -> None:
@@ -108,6 +108,7 @@ class TLSTransport:
         self._on_writable: Any = None  # the stream's flush, for ciphertext OpenSSL writes on its own
         self._fin = False  # FIN owed once the held ciphertext (close_notify) is out
         self._ended = False  # the peer's close_notify or FIN has been read
+        self._full = False  # the last recv_into filled its view (OpenSSL may hold more)
 
     def __repr__(self) -> str:
         return f"<TLSTransport fd={self.raw.fileno()}>"
@@ -192,12 +193,16 @@ class TLSTransport:
         size = len(view)
         got = 0
         drained = False  # a raw read in this call came back short: the kernel had no more
+        # OpenSSL may hold the rest of a record only after a read that filled
+        # its view; else a record read short was read whole.
+        held = self._full
         if self._stash:
             got = self._take_stash(view)
             if got == size:
                 return got
         while True:
-            if incoming.pending or ssl_obj.pending():
+            if held or incoming.pending:
+                held = False
                 try:
                     n = ssl_obj.read(size - got, view[got:] if got else view)
                 except self._ssl_mod.SSLWantReadError:
@@ -210,8 +215,6 @@ class TLSTransport:
                 if n > 0:
                     got += n
                     if got == size:
-                        if incoming.pending or ssl_obj.pending():
-                            self._more_buffered()
                         break
                     continue
                 if n == 0:
@@ -239,6 +242,11 @@ class TLSTransport:
             drained = r < RAW_SIZE
         if self._out_bio.pending:
             self._flush_after_read()
+        self._full = full = got == size
+        if full:
+            if incoming.pending or ssl_obj.pending():
+                self._more_buffered()
+            return got
         if got:
             if self._ended:
                 self._more_buffered()  # come back for the end, which no descriptor event may announce
@@ -286,7 +294,18 @@ class TLSTransport:
             n: int = self._ssl.write(data)
         except self._ssl_mod.SSLError as exc:
             raise from_ssl_error(exc) from None
-        self.send_out()
+        # send_out() inlined: this is the per-message path.
+        out = self._out_bio.read()
+        try:
+            sent = self.raw.send(out)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        shell = self._shell
+        if shell is not None:
+            shell._bytes_written += sent
+        if sent != len(out):
+            self._out = memoryview(out)[sent:]
+            self.pending = len(out) - sent
         return n
 
     def sendmsg(self, buffers: list[Any], *args: Any) -> int:
