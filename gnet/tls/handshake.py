@@ -134,10 +134,7 @@ def _drive(sock: TLSSocket, transport: TLSTransport) -> None:
                 pass
             raise
         break
-    try:
-        transport.send_out()  # the last flight; the stream flushes what the kernel did not take
-    except OSError:
-        pass
+    transport.defer_out()  # the last flight goes with the first record (or next round)
 
 
 # --------------------------------------------------------------------------

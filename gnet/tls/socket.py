@@ -319,8 +319,8 @@ class TLSSocket(Socket):
         if self._phase is _OPEN:
             self.emit("secure")
             self._emit_session()
-        if self._phase is _OPEN and not self._wq.corked:
-            self._flush()
+        if self._phase is _OPEN and not self._wq.corked and (self._wq.entries or not self.writable):
+            self._flush()  # what was written (or ended) during the handshake
         self._wake()
 
     def _judge(self, sslobj: ssl.SSLObject, host: str | None, reject: bool) -> bool:

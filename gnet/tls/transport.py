@@ -38,6 +38,8 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
+import gevent
+
 from .errors import from_ssl_error
 
 if TYPE_CHECKING:
@@ -88,7 +90,8 @@ class TLSTransport:
 
     __slots__ = (
         "raw", "sslobj", "_ssl", "_in", "_out_bio", "_out", "pending", "_view",
-        "_shell", "_stash", "_on_writable", "_fin", "_ended", "_full", "family", "_ssl_mod",
+        "_shell", "_stash", "_on_writable", "_fin", "_ended", "_full", "_deferred", "family",
+        "_ssl_mod",
     )  # fmt: skip
 
     def __init__(self, raw: SocketTransport, shell: Socket | None = None) -> None:
@@ -109,6 +112,7 @@ class TLSTransport:
         self._fin = False  # FIN owed once the held ciphertext (close_notify) is out
         self._ended = False  # the peer's close_notify or FIN has been read
         self._full = False  # the last recv_into filled its view (OpenSSL may hold more)
+        self._deferred: bytes | None = None  # the handshake's last flight, to go with the next record
 
     def __repr__(self) -> str:
         return f"<TLSTransport fd={self.raw.fileno()}>"
@@ -148,6 +152,9 @@ class TLSTransport:
     def send_out(self) -> bool:
         """Hand the kernel the ciphertext OpenSSL wrote; True when none is held."""
         data = self._out_bio.read()
+        if self._deferred is not None:
+            data = self._deferred + data
+            self._deferred = None
         if data:
             if self._out:
                 self._out = bytes(self._out) + data
@@ -183,6 +190,34 @@ class TLSTransport:
             self.send_out()
         except OSError:
             pass
+
+    def defer_out(self) -> None:
+        """Hold what OpenSSL wrote last in the handshake (a server's session
+        tickets, a client's Finished) and send it with the first record
+        written, or on the hub's next round if none is: two small sends in a
+        row would have Nagle's algorithm hold the second until the peer's
+        delayed ACK (40 ms)."""
+        data = self._out_bio.read()
+        if data:
+            self._deferred = data
+            self.pending = len(data)  # the handshake left nothing else held
+            gevent.get_hub().loop.run_callback(self._send_deferred)
+
+    def _send_deferred(self) -> None:
+        # In the hub: nothing was written meanwhile.
+        data = self._deferred
+        if data is None or self._ssl is None:
+            return
+        self._deferred = None
+        self._out = bytes(self._out) + data if self._out else data
+        try:
+            done = self._send_held()
+        except OSError:
+            return  # the next read or write reports the connection's failure
+        if not done and self._on_writable is not None:
+            watcher = self.raw.write_watcher()
+            if not watcher.active:
+                watcher.start(self._on_writable)
 
     # -- the transport interface -----------------------------------------------
 
@@ -296,6 +331,10 @@ class TLSTransport:
             raise from_ssl_error(exc) from None
         # send_out() inlined: this is the per-message path.
         out = self._out_bio.read()
+        if self._deferred is not None:  # nothing else is held then
+            out = self._deferred + out
+            self._deferred = None
+            self.pending = 0
         try:
             sent = self.raw.send(out)
         except (BlockingIOError, InterruptedError):
@@ -322,6 +361,10 @@ class TLSTransport:
     def flush(self) -> bool:
         """One attempt to send the held ciphertext; True once none is left (and the
         FIN owed after a close_notify is sent)."""
+        if self._deferred is not None:
+            data, self._deferred = self._deferred, None
+            self._out = bytes(self._out) + data if self._out else data
+            self.pending = len(self._out)
         if self._out is not None and not self._send_held():
             return False
         if self._fin:
