@@ -8,7 +8,7 @@ owned by this transport: the descriptor, its watchers and its options.
 
 * ``recv_into(view)`` decrypts into ``view``: what OpenSSL holds first,
   then records read from the socket (one raw read at a time, into a
-  per-thread buffer of its own, then into the incoming BIO).  It returns
+  per-thread buffer of its own, then into the incoming BIO in slices).  It returns
   short only when no complete record is buffered and the socket was drained
   (a short raw read, or EAGAIN), so a short read still means "wait for the
   descriptor".  When it fills ``view`` with more records still buffered, it
@@ -25,6 +25,10 @@ owned by this transport: the descriptor, its watchers and its options.
   end of the stream (``0``), as Node ends a TLS socket on either.
 * The outgoing BIO is drained after every OpenSSL call, so whatever OpenSSL
   writes on its own (session tickets, a key update, an alert) goes out.
+* Memory: a ``MemoryBIO``'s buffer grows to the most it ever held and never
+  shrinks, so ciphertext goes in and comes out a record at a time: after a
+  bulk transfer a connection keeps ~45 KiB of BIO buffers, not the ~130 KiB
+  whole 64 KiB reads and writes would leave (asyncio's sslproto's problem).
 
 The wire bytes are counted on ``shell``, the plain socket this connection
 was accepted or opened as (Node's raw socket in ``'connection'``), when
@@ -56,6 +60,12 @@ __all__ = ["TLSTransport", "ShellTransport", "MAX_PLAIN", "RAW_SIZE"]
 MAX_PLAIN = 65536
 #: Bytes per read from the socket.
 RAW_SIZE = 65536
+# The most a TLS record takes on the wire (TLS 1.2 allows 2 KiB of expansion),
+# and the slices ciphertext goes into the incoming BIO in.
+_RECORD = 5 + (1 << 14) + 2048
+_SLICE = 4096
+# Plaintext per SSL_write: one record, so the outgoing BIO holds one at most.
+_RECORD_PLAIN = 1 << 14
 _EV_READ = 1
 
 
@@ -90,7 +100,7 @@ class TLSTransport:
 
     __slots__ = (
         "raw", "sslobj", "_ssl", "_in", "_out_bio", "_out", "pending", "_view",
-        "_shell", "_stash", "_on_writable", "_fin", "_ended", "_full", "_deferred", "family",
+        "_shell", "_stash", "_on_writable", "_fin", "_ended", "_full", "_deferred", "_left", "family",
         "_ssl_mod",
     )  # fmt: skip
 
@@ -113,6 +123,7 @@ class TLSTransport:
         self._ended = False  # the peer's close_notify or FIN has been read
         self._full = False  # the last recv_into filled its view (OpenSSL may hold more)
         self._deferred: bytes | None = None  # the handshake's last flight, to go with the next record
+        self._left: memoryview | None = None  # ciphertext read but not yet fed to OpenSSL
 
     def __repr__(self) -> str:
         return f"<TLSTransport fd={self.raw.fileno()}>"
@@ -140,10 +151,12 @@ class TLSTransport:
     # -- raw I/O, for the handshake and below ---------------------------------
 
     def recv_raw(self) -> bytes:
-        """One read from the socket: the ciphertext (``b''`` at EOF), counted on
-        the shell; ``BlockingIOError`` when there is none now."""
+        """One read from the socket, of at most a record (a handshake's BIO must
+        not grow with the data a peer sends right after it): the ciphertext
+        (``b''`` at EOF), counted on the shell; ``BlockingIOError`` when there
+        is none now."""
         view = self._view
-        n = self.raw.recv_into(view)
+        n = self.raw.recv_into(view, _RECORD)
         shell = self._shell
         if shell is not None and n:
             shell.bytes_read += n
@@ -231,16 +244,29 @@ class TLSTransport:
         # OpenSSL may hold the rest of a record only after a read that filled
         # its view; else a record read short was read whole.
         held = self._full
+        left = self._left  # ciphertext read off the socket, not yet in the BIO
+        starved = False  # OpenSSL wants more than the BIO holds
         if self._stash:
             got = self._take_stash(view)
             if got == size:
                 return got
         while True:
+            if left is not None and (starved or incoming.pending < _RECORD):
+                # Into the BIO a slice at a time: a BIO's buffer grows to the
+                # most it ever held and never shrinks, so this bounds what a
+                # connection keeps after a burst (a whole raw read: 64 KiB).
+                incoming.write(left[:_SLICE])
+                left = left[_SLICE:] if len(left) > _SLICE else None
+                starved = False
+                continue
             if held or incoming.pending:
                 held = False
                 try:
                     n = ssl_obj.read(size - got, view[got:] if got else view)
                 except self._ssl_mod.SSLWantReadError:
+                    if left is not None:
+                        starved = True
+                        continue
                     n = -1  # only part of a record is here
                 except (self._ssl_mod.SSLZeroReturnError, self._ssl_mod.SSLEOFError):
                     n = 0
@@ -273,13 +299,16 @@ class TLSTransport:
             shell = self._shell
             if shell is not None:
                 shell.bytes_read += r
-            incoming.write(self._view[:r])
+            left = self._view[:r]
             drained = r < RAW_SIZE
+        if left is not None:
+            left = memoryview(left.tobytes())  # the shared buffer is the next read's
+        self._left = left
         if self._out_bio.pending:
             self._flush_after_read()
         self._full = full = got == size
         if full:
-            if incoming.pending or ssl_obj.pending():
+            if left is not None or incoming.pending or ssl_obj.pending():
                 self._more_buffered()
             return got
         if got:
@@ -323,18 +352,29 @@ class TLSTransport:
         plaintext bytes were taken.  ``BlockingIOError`` while ciphertext is held."""
         if self._out is not None and not self._send_held():
             raise BlockingIOError
-        if len(data) > MAX_PLAIN:
-            data = memoryview(data)[:MAX_PLAIN]
+        ssl_obj = self._ssl
+        out_bio = self._out_bio
+        size = len(data)
         try:
-            n: int = self._ssl.write(data)
+            if size <= _RECORD_PLAIN:
+                n: int = ssl_obj.write(data)
+                out: Any = out_bio.read()
+                if self._deferred is not None:  # nothing else is held then
+                    out = self._deferred + out
+                    self._deferred = None
+            else:
+                # One record per SSL_write, read out at once: the outgoing
+                # BIO's buffer (which never shrinks) holds one record at most.
+                view = memoryview(data)
+                n = min(size, MAX_PLAIN)
+                records = [self._deferred] if self._deferred is not None else []
+                self._deferred = None
+                for pos in range(0, n, _RECORD_PLAIN):
+                    ssl_obj.write(view[pos : pos + _RECORD_PLAIN])
+                    records.append(out_bio.read())
+                out = b"".join(records)
         except self._ssl_mod.SSLError as exc:
             raise from_ssl_error(exc) from None
-        # send_out() inlined: this is the per-message path.
-        out = self._out_bio.read()
-        if self._deferred is not None:  # nothing else is held then
-            out = self._deferred + out
-            self._deferred = None
-            self.pending = 0
         try:
             sent = self.raw.send(out)
         except (BlockingIOError, InterruptedError):
@@ -345,6 +385,8 @@ class TLSTransport:
         if sent != len(out):
             self._out = memoryview(out)[sent:]
             self.pending = len(out) - sent
+        else:
+            self.pending = 0
         return n
 
     def sendmsg(self, buffers: list[Any], *args: Any) -> int:

@@ -613,3 +613,17 @@ def test_pause_on_connect_holds_the_tls_socket_back(tls_server: Any, client: Any
     assert peer.is_paused()
     assert peer.recv(timeout=T) == b"waiting"  # a helper reads it when asked
     peer.destroy()
+
+
+def test_an_idle_tls_connection_costs_one_greenlet_a_side(tls_server: Any, client: Any) -> None:
+    from support import live_greenlets
+
+    served = Collector()
+    server = tls_server(served)
+    before = len(live_greenlets())
+    clients = [secure(client(port_of(server))) for _ in range(20)]
+    served.wait(20)
+    wait_until(lambda: len(live_greenlets()) - before == 40)  # 20 server sockets, 20 clients
+    for sock in clients:
+        sock.destroy()
+    wait_until(lambda: server.connections == 0)
