@@ -187,6 +187,12 @@ class TLSSocket(Socket):
         """Take ``socket``'s connection over, now or once it has connected."""
         if not isinstance(socket, Socket) or isinstance(socket, TLSSocket):
             raise make_error("ERR_INVALID_ARG_TYPE", "socket", "an instance of gnet.Socket", socket)
+        if socket._decoder is not None and socket._rbuf:
+            # Decoded text cannot be turned back into the bytes the handshake needs.
+            raise make_error(
+                "ERR_INVALID_ARG_VALUE", "socket", "a socket with set_encoding()",
+                "must not hold decoded data when TLS starts",
+            )  # fmt: skip
         self.allow_half_open = socket.allow_half_open
         self._rhwm, self._whwm = socket._rhwm, socket._whwm
         if socket.connecting:
@@ -206,12 +212,7 @@ class TLSSocket(Socket):
         if shell._idle is not None:
             shell.set_timeout(0)  # its idle timer would see none of the TLS traffic
         buffered = shell._rbuf.take() if shell._rbuf else b""
-        if isinstance(buffered, str):
-            raise make_error(
-                "ERR_INVALID_ARG_VALUE", "socket", "a socket with set_encoding()",
-                "must not hold decoded data when TLS starts",
-            )
-        self._hs_initial = bytes(buffered)
+        self._hs_initial = buffered if isinstance(buffered, bytes) else b""
         options = shell._connect_options
         if self._peer_host is None and options is not None and options.path is None:
             self._peer_host = options.host
