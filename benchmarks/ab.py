@@ -17,7 +17,9 @@ of the two checkouts alternate (A B, B A, ...) so that a slow minute hits
 both.  ``--base`` is any git revision (checked out in a temporary worktree)
 or a directory holding a gnet package; the other side is this checkout as it
 is on disk, uncommitted changes included. The server scripts are always this
-checkout's.
+checkout's. ``--b-server`` runs another server script on the B side; with
+``--base .`` that compares two servers on one checkout (the Prometheus
+exporter's cost: ``--base . --server gnet_events --b-server gnet_events_metrics``).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from harness import (  # noqa: E402
     cpus,
     log,
     raise_nofile,
+    require_tls,
     run_loadgen,
     server_env,
 )
@@ -85,6 +88,7 @@ def main() -> None:
                    help="one of the load's gnet servers (echo and resp: gnet_events, "
                         'gnet_straight, ...; tls: gnet_tls_events, gnet_tls_straight)')
     p.add_argument('--unix', action='store_true', help='over a UNIX socket (not for tls-*)')
+    p.add_argument('--b-server', help='the B side runs this script instead (servers/NAME.py)')
     p.add_argument('--rounds', type=int, default=5, help='runs per side')
     p.add_argument('--duration', type=float, default=2.5)
     p.add_argument('--warmup', type=float, default=0.5)
@@ -101,6 +105,8 @@ def main() -> None:
 
     server_cpu, loadgen_cpu = cpus()
     loadgen = build_loadgen()
+    if args.load.startswith('tls-'):
+        require_tls(loadgen)
     raise_nofile(100)
     workdir = Path(tempfile.mkdtemp(prefix='gnet-ab-'))
     extra_env = tls.make_certificate(workdir) if args.load.startswith('tls-') else {}
@@ -109,7 +115,11 @@ def main() -> None:
         base = Path(args.base).resolve()
     else:
         base = worktree = checkout(args.base, workdir / 'base')
-    sides = {f'A {args.base}': base, 'B this checkout': ROOT}
+    b_name = f'B {args.b_server}' if args.b_server else 'B this checkout'
+    sides = {f'A {args.base}': base, b_name: ROOT}
+    specs = {name: spec for name in sides}
+    if args.b_server:
+        specs[b_name] = ServerSpec(args.b_server, f'{args.b_server}.py', needs_gnet=True)
     figures: dict[str, list[float]] = {name: [] for name in sides}
     rates: dict[str, list[float]] = {name: [] for name in sides}
     try:
@@ -117,7 +127,7 @@ def main() -> None:
             order = list(sides) if rnd % 2 == 0 else list(reversed(sides))
             for name in order:
                 env = server_env(sides[name], **extra_env)
-                server = Server(spec, server_cpu, workdir, env, unix=args.unix)
+                server = Server(specs[name], server_cpu, workdir, env, unix=args.unix)
                 why = server.start()
                 if why:
                     sys.exit(f'ab.py: {name}: the server did not start: {why}')

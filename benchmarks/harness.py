@@ -125,6 +125,15 @@ def build_loadgen() -> Path:
     return LOADGEN
 
 
+def require_tls(loadgen: Path) -> None:
+    """Exits with the reason unless `loadgen` was built with OpenSSL."""
+    features = subprocess.run([str(loadgen), 'features'], capture_output=True, text=True,
+                              timeout=10).stdout.split()
+    if 'tls' not in features:
+        sys.exit('loadgen was built without OpenSSL: install its headers (libssl-dev), '
+                 f'then touch {LOADGEN_SRC.relative_to(ROOT)} and rerun')
+
+
 def raise_nofile(needed: int) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = needed + 256  # the listeners, logs and pipes besides the connections

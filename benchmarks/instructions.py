@@ -19,6 +19,11 @@ Instructions are not time (a cache miss costs more than an add), so this
 complements ``ab.py`` (CPU time, alternating runs) rather than replacing it.
 ``--base`` is a git revision (checked out in a temporary worktree) or a
 directory holding a gnet package; the other side is this checkout as it is.
+``--b-server`` runs another server script on the B side: with ``--base .``
+it compares two servers on one checkout, e.g. the echo server without and
+with the Prometheus exporter installed::
+
+    python benchmarks/instructions.py --base . --servers gnet_events --b-server gnet_events_metrics
 Only 127.0.0.1 and a socket file in a fresh temporary directory are used.
 """
 
@@ -207,6 +212,7 @@ def main() -> int:
     parser.add_argument("--loads", default=",".join(LOADS))
     parser.add_argument("--servers", default="gnet_events,gnet_straight")
     parser.add_argument("--scale", type=int, default=1, help="more work per measurement")
+    parser.add_argument("--b-server", help="the B side runs this server script instead (servers/NAME.py)")
     args = parser.parse_args()
     loads = args.loads.split(",")
     servers = args.servers.split(",")
@@ -216,12 +222,13 @@ def main() -> int:
         if not base_path.is_dir():
             worktree = base_path = checkout(args.base, Path(tmp) / "base")
         try:
-            print(f"| server | load | A {args.base} | B this checkout | B / A |")
+            b_side = f"B {args.b_server}" if args.b_server else "B this checkout"
+            print(f"| server | load | A {args.base} | {b_side} | B / A |")
             print("|---|---|---:|---:|---:|")
             for script in servers:
                 for load in loads:
                     a = measure(f"{script}.py", base_path, load, args.scale)
-                    b = measure(f"{script}.py", ROOT, load, args.scale)
+                    b = measure(f"{args.b_server or script}.py", ROOT, load, args.scale)
                     unit = {"bulk": "per 64 KiB", "connrate": "per connection"}.get(load, "per round trip")
                     print(f"| {script} | {load} ({unit}) | {a:,.0f} | {b:,.0f} | {b / a:.3f} |", flush=True)
         finally:

@@ -8,6 +8,7 @@
  *   loadgen resp     --port P | --unix PATH  [-c 50] [-P 1] [-d 3] [-w 0.5]
  *   loadgen hold     --port P | --unix PATH  [-n 1000] [--hold 3]
  *   ... [--tls [--tls-version 1.3|1.2] [--tls-ca FILE]]
+ *   loadgen features                        prints "tls" when built with OpenSSL
  *
  * pingpong: C connections, each with one S-byte message in flight; round trips/s.
  * bulk:     C connections (default 1) writing 64 KiB chunks while reading the echo; MB/s.
@@ -215,6 +216,8 @@ static void tls_describe(SSL *ssl)
              SSL_get_cipher_name(ssl), group ? group : "?");
 }
 
+static int tls_resumed(struct conn *c) { return SSL_session_reused(c->ssl); }
+
 static void tls_free(struct conn *c, int notify)
 {
     if (!c->ssl)
@@ -262,6 +265,7 @@ static int tls_pending(struct conn *c) { return c->ssl && SSL_pending(c->ssl) > 
 static void tls_init(void) { die("built without OpenSSL (-DLOADGEN_NO_TLS): no --tls"); }
 static int tls_start(struct conn *c) { (void)c; return -1; }
 static void tls_describe(SSL *ssl) { (void)ssl; }
+static int tls_resumed(struct conn *c) { (void)c; return 0; }
 static void tls_free(struct conn *c, int notify) { (void)c; (void)notify; }
 static int tls_handshake(struct conn *c, int *want_out) { (void)c; (void)want_out; return -1; }
 static ssize_t tls_io(struct conn *c, void *p, size_t len, int writing)
@@ -339,6 +343,10 @@ static void on_open(struct conn *c, double t)
     st.alive++;
     c->state = OPEN;
     c->sent = c->rcvd = 0;
+    if (c->ssl && tls_resumed(c)) {
+        fail(c, &st.tls_err); /* loadgen never offers a session: every handshake must be full */
+        return;
+    }
     if (c->ssl && !tls_desc[0])
         tls_describe(c->ssl);
     if (opt.mode == BULK) {
@@ -684,6 +692,14 @@ static void parse(int argc, char **argv)
     static const char *modes[] = {"pingpong", "bulk", "connrate", "resp", "hold"};
     if (argc < 2)
         usage();
+    if (!strcmp(argv[1], "features")) { /* what this build can do, for the runners */
+#ifndef LOADGEN_NO_TLS
+        puts("tls");
+#else
+        puts("");
+#endif
+        exit(0);
+    }
     int found = 0;
     for (int m = 0; m < (int)(sizeof modes / sizeof *modes); m++)
         if (!strcmp(argv[1], modes[m])) {

@@ -53,6 +53,7 @@ from harness import (  # noqa: E402 - the shared harness lives next to this file
     pin,
     prime,
     raise_nofile,
+    require_tls,
     run_loadgen,
     save,
     server_env,
@@ -222,6 +223,7 @@ def main() -> None:
     server_cpu, loadgen_cpu = cpus()
     raise_nofile(max(args.connections, args.hold_conns))
     loadgen = build_loadgen()
+    require_tls(loadgen)
     workdir = Path(tempfile.mkdtemp(prefix='gnet-tls-'))
     try:
         tls_env = make_certificate(workdir)

@@ -22,7 +22,11 @@ the deadline and the foreign-greenlet case on top of it.  Spurious
 wake-ups are harmless: every step re-reads the state.
 
 ``run()`` keeps a count of the objects that hold the process alive (a
-listening server, an open socket), like Node's referenced handles.
+listening server, an open socket), like Node's referenced handles, plus
+the objects with events queued and not yet delivered: Node's process does
+not exit while a nextTick or a handle's close callback is pending, so a
+listen error, a server's ``'close'`` and the callbacks that follow them are
+delivered before ``run()`` returns, whatever greenlet caused them.
 """
 
 from __future__ import annotations
@@ -76,7 +80,7 @@ class Actor(EventEmitter):
     listener does to the object).
     """
 
-    __slots__ = ("_hub", "_tasks", "_actor", "_parked", "_waker", "_holds_ref", "_refd")
+    __slots__ = ("_hub", "_tasks", "_actor", "_parked", "_waker", "_holds_ref", "_refd", "_pending")
 
     def __init__(self) -> None:
         super().__init__()
@@ -87,6 +91,7 @@ class Actor(EventEmitter):
         self._waker: Event | None = None  # set on state changes while a foreign greenlet waits
         self._holds_ref = False  # counted by run()
         self._refd = True  # ref()/unref(): may hold a ref at all
+        self._pending = False  # tasks are queued: counted by run() whatever ref()/unref() say
 
     # -- deferred delivery ---------------------------------------------------
 
@@ -106,24 +111,36 @@ class Actor(EventEmitter):
             self._wake()
 
     def _queue(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
-        if self._tasks is None:
+        tasks = self._tasks
+        if tasks is None:
             self._tasks = [(fn, args)]
+            if not self._holds_ref and not self._pending:
+                # Queued work holds run() until it is delivered (Node does
+                # not exit with a nextTick pending), even on an unref'd
+                # object.  (An object holding a reference needs no second.)
+                self._pending = True
+                _refs.add(1)
         else:
-            self._tasks.append((fn, args))
+            tasks.append((fn, args))
 
     def _run_tasks(self) -> None:
         # Tasks added while these run wait for the next call, which keeps
         # Node's order: a nextTick scheduled inside a nextTick runs after it.
         tasks, self._tasks = self._tasks, None
-        if tasks:
-            for i, (fn, args) in enumerate(tasks):
-                try:
-                    fn(*args)
-                except BaseException:
-                    rest = tasks[i + 1 :]
-                    if rest:
-                        self._tasks = rest + (self._tasks or [])
-                    raise
+        try:
+            if tasks:
+                for i, (fn, args) in enumerate(tasks):
+                    try:
+                        fn(*args)
+                    except BaseException:
+                        rest = tasks[i + 1 :]
+                        if rest:
+                            self._tasks = rest + (self._tasks or [])
+                        raise
+        finally:
+            if self._tasks is None and self._pending:
+                self._pending = False
+                _refs.add(-1)
 
     # -- the actor greenlet --------------------------------------------------
 
@@ -281,12 +298,16 @@ class Actor(EventEmitter):
     def _hold_ref(self, hold: bool) -> None:
         hold = hold and self._refd
         if hold != self._holds_ref:
+            if not hold and self._tasks and not self._pending:
+                self._pending = True  # what is queued holds run() from now on
+                _refs.add(1)
             self._holds_ref = hold
             _refs.add(1 if hold else -1)
 
 
 class _RefCount:
-    """How many servers and sockets keep ``run()`` blocking."""
+    """How many servers and sockets keep ``run()`` blocking (referenced, or with
+    events still to deliver)."""
 
     def __init__(self) -> None:
         self.count = 0
@@ -294,23 +315,31 @@ class _RefCount:
         self.idle.set()
 
     def add(self, delta: int) -> None:
-        self.count += delta
-        if self.count <= 0:
+        # The event moves only when the count crosses zero: most changes
+        # (a connection opening while others are open) touch no event.
+        was = self.count
+        count = was + delta
+        if count <= 0:
             self.count = 0
-            self.idle.set()
+            if was > 0:
+                self.idle.set()
         else:
-            self.idle.clear()
+            self.count = count
+            if was <= 0:
+                self.idle.clear()
 
 
 _refs = _RefCount()
 
 
 def run() -> None:
-    """Block until no referenced server or socket is left.
+    """Block until no referenced server or socket is left, and no event is
+    waiting to be delivered.
 
-    Node's process stays alive while its loop has referenced handles; this
-    is the same rule for the calling greenlet.  ``unref()`` on a server or
-    socket lets it stop counting.
+    Node's process stays alive while its loop has referenced handles or
+    pending callbacks; this is the same rule for the calling greenlet.
+    ``unref()`` on a server or socket lets it stop counting (its queued
+    events are still delivered first).
     """
     while _refs.count > 0:
         _refs.idle.wait()

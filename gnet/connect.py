@@ -17,7 +17,9 @@ first result's, each attempt but the last given
 
 from __future__ import annotations
 
+import encodings.idna
 import errno
+import re
 import socket as _pysocket
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -27,10 +29,11 @@ import gevent.socket
 
 from .errors import aggregate_error, from_oserror, make_error, system_error
 from .ip import is_ip
+from .listen import unix_path_error
 from .options import ConnectOptions
 from .transport import SocketTransport
 
-__all__ = ["connect", "ConnectHost", "Cancelled", "interleave"]
+__all__ = ["connect", "ConnectHost", "Cancelled", "interleave", "resolve", "ascii_hostname"]
 
 _IN_PROGRESS = (errno.EINPROGRESS, errno.EAGAIN, errno.EALREADY)
 
@@ -70,6 +73,9 @@ def connect(host: ConnectHost, options: ConnectOptions, attempted: list[str]) ->
 
 
 def _connect_unix(host: ConnectHost, path: str) -> SocketTransport:
+    too_long = unix_path_error(path, "connect")
+    if too_long is not None:
+        raise too_long
     sock = SocketTransport(_pysocket.AF_UNIX, _pysocket.SOCK_STREAM)
     try:
         _attempt(host, sock, path, None)
@@ -96,6 +102,14 @@ def _connect_tcp(host: ConnectHost, options: ConnectOptions, attempted: list[str
         if not addresses:  # only a custom lookup can answer nothing (Node crashes)
             raise system_error(_pysocket.EAI_NONAME, "getaddrinfo", hostname=name)
     local_address, local_port = options.local_address, options.local_port
+    if local_port is not None and not (0 <= local_port <= 0xFFFF and local_port == int(local_port)):
+        # Node v20 takes any number and fails the bind: 'bind EADDRINUSE
+        # 0.0.0.0:70000' (70000, 65536, 1.5, 1e300; a negative one wraps).
+        bound = local_address or ("::" if addresses[0][1] == 6 else "0.0.0.0")
+        shown = f"{local_port:g}" if isinstance(local_port, float) else str(local_port)
+        failed = system_error(errno.EADDRINUSE, "bind", bound, message=f"bind EADDRINUSE {bound}:{shown}")
+        failed.port = local_port  # type: ignore[assignment]
+        raise failed
     if options.auto_select_family and options.family == 0 and not local_address and len(addresses) > 1:
         addresses = interleave(addresses)
         record = True
@@ -112,9 +126,9 @@ def _connect_tcp(host: ConnectHost, options: ConnectOptions, attempted: list[str
         try:
             if local_address or local_port:
                 sock.setsockopt(_pysocket.SOL_SOCKET, _pysocket.SO_REUSEADDR, 1)
-                sock.bind((local_address or ("::" if fam == 6 else "0.0.0.0"), local_port or 0))
+                sock.bind((local_address or ("::" if fam == 6 else "0.0.0.0"), int(local_port or 0)))
                 if local_address and local_port:
-                    local = (local_address, local_port)
+                    local = (local_address, int(local_port))
             if record:
                 attempted.append(f"{ip}:{port}")
             host.emit("connectionAttempt", ip, port, fam)
@@ -145,13 +159,7 @@ def _lookup(host: ConnectHost, name: str, options: ConnectOptions) -> list[tuple
         if options.lookup is not None:
             result = _call_custom_lookup(host, options.lookup, name, options.family)
         else:
-            af = {4: _pysocket.AF_INET, 6: _pysocket.AF_INET6}.get(options.family, _pysocket.AF_UNSPEC)
-            infos = gevent.socket.getaddrinfo(name, None, af, _pysocket.SOCK_STREAM, 0, options.hints)
-            result = []
-            for fam, _type, _proto, _name, sockaddr in infos:
-                entry = (sockaddr[0], 6 if fam == _pysocket.AF_INET6 else 4)
-                if entry not in result:
-                    result.append(entry)
+            result = resolve(name, options.family, options.hints)
     except Cancelled:
         raise
     except BaseException as exc:  # noqa: B036 - the lookup's failure is the connect's
@@ -167,6 +175,73 @@ def _lookup(host: ConnectHost, name: str, options: ConnectOptions) -> list[tuple
             raise make_error("ERR_INVALID_ADDRESS_FAMILY", fam, name, options.port)
         host.emit("lookup", None, ip, fam, name)
     return result
+
+
+def resolve(name: str, family: int = 0, hints: int = 0) -> list[tuple[str, int]]:
+    """``dns.lookup(name, {all: true, family, hints})``: ``[(ip, 4 or 6), ...]``
+    in the resolver's order, or the Node-shaped error (``getaddrinfo
+    ENOTFOUND name``, ``getaddrinfo EINVAL name``, ...)."""
+    af = {4: _pysocket.AF_INET, 6: _pysocket.AF_INET6}.get(family, _pysocket.AF_UNSPEC)
+    try:
+        infos = gevent.socket.getaddrinfo(ascii_hostname(name), None, af, _pysocket.SOCK_STREAM, 0, hints)
+    except OSError as exc:
+        raise from_oserror(exc, "getaddrinfo", name) from None
+    result: list[tuple[str, int]] = []
+    for fam, _type, _proto, _name, sockaddr in infos:
+        entry = (sockaddr[0], 6 if fam == _pysocket.AF_INET6 else 4)
+        if entry not in result:
+            result.append(entry)
+    return result
+
+
+# Label separators, as libuv's IDNA conversion takes them.
+_DOTS = re.compile("[.\u3002\uff0e\uff61]")
+_MAX_NAME = 255  # bytes: libuv's buffer for the ASCII name, its NUL aside
+
+
+def ascii_hostname(name: str) -> bytes:
+    """The ASCII name getaddrinfo gets, as Node makes it: non-ASCII labels in
+    IDNA's Punycode (``☕.example`` -> ``xn--53h.example``), ASCII left to the
+    resolver (a 64-character label is its ENOTFOUND, as in Node).
+
+    A name with no ASCII form (a character IDNA refuses, an ``xn--`` label
+    that is no Punycode, over 255 bytes) raises Node's ``getaddrinfo
+    EINVAL`` error, which the connect or listen reports as its ``'error'``.
+    Python's own conversion would raise ``UnicodeError`` inside the resolver
+    instead (and refuse long ASCII labels that libc looks up).
+    """
+    try:
+        if name.isascii():
+            for label in name.lower().split("."):
+                if label.startswith("xn--"):
+                    _check_punycode(label[4:].encode("ascii"))
+            out = name.encode("ascii")
+        else:
+            out = b".".join(_idna_label(label) for label in _DOTS.split(name))
+    except (UnicodeError, ValueError):
+        out = b""
+    if not out or len(out) > _MAX_NAME:
+        raise system_error("EINVAL", "getaddrinfo", hostname=name)
+    return out
+
+
+def _check_punycode(encoded: bytes) -> None:
+    """An ``xn--`` label must be the Punycode of a non-ASCII label (Node's URL
+    parser checks it); anything else has no ASCII form."""
+    decoded = encoded.decode("punycode")
+    if not decoded or decoded.isascii() or encodings.idna.ToASCII(decoded) != b"xn--" + encoded:
+        raise UnicodeError("not the Punycode of a valid label")
+
+
+def _idna_label(label: str) -> bytes:
+    if label.isascii():
+        return label.encode("ascii")
+    prepared = encodings.idna.nameprep(label)
+    if not prepared:  # mapped to nothing (a lone joiner): Node refuses it too
+        raise UnicodeError("empty label")
+    if prepared.isascii():
+        return prepared.encode("ascii")
+    return b"xn--" + prepared.encode("punycode")
 
 
 def _call_custom_lookup(

@@ -36,7 +36,6 @@ from __future__ import annotations
 import errno as _errno
 import itertools
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
@@ -95,7 +94,8 @@ __all__ = [
 CLEAN: Final = "clean"
 #: Ended by an error; ConnectionClosed.error_code says which.
 ERROR: Final = "error"
-#: A helper's deadline, or an idle 'timeout' followed by destroy().
+#: A helper's deadline, or a socket that ended without an error while idle
+#: since its 'timeout' (the usual on('timeout', destroy) or end()).
 TIMEOUT: Final = "timeout"
 #: Refused by the server before 'connection' (ConnectionDropped too).
 DROPPED: Final = "dropped"
@@ -148,44 +148,24 @@ _ids = itertools.count(1)
 
 
 def next_connection_id() -> int:
-    """A new per-process connection id (1, 2, ...); the socket takes one when created."""
+    """A new per-process connection id (1, 2, ...); a socket takes one when first asked."""
     return next(_ids)
-
-
-# Until every socket carries its own ``connection_id`` and start time, the
-# events keep them here, weakly, from the first event that names a socket.
-_fallback_ids: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
-_fallback_starts: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
 
 
 def connection_id(sock: Socket) -> int:
     """``sock.connection_id``: the number that names ``sock`` in events and logs."""
-    cid: int | None = getattr(sock, "connection_id", None)
-    if cid is None:
-        cid = _fallback_ids.get(sock)
-        if cid is None:
-            cid = _fallback_ids[sock] = next(_ids)
-    return cid
+    return sock.connection_id
 
 
 def _known_connection_id(obj: object) -> int:
-    """The connection id of ``obj`` if it is a socket that has one, else 0."""
-    cid = getattr(obj, "connection_id", None)
-    if isinstance(cid, int):
-        return cid
-    try:
-        return _fallback_ids.get(obj, 0)
-    except TypeError:  # not weakly referenceable: not a socket
-        return 0
-
-
-def _mark_started(sock: Socket, at: float) -> None:
-    if getattr(sock, "connection_id", None) is None:
-        _fallback_starts.setdefault(sock, at)
+    """The connection id of ``obj`` if it is a socket, else 0 (a server)."""
+    cid = getattr(obj, "connection_id", 0)
+    return cid if isinstance(cid, int) else 0
 
 
 def _since_start(sock: Socket, at: float) -> float | None:
-    started = _fallback_starts.get(sock)
+    """Seconds from ``sock``'s accept or ``connect()`` to ``at``; None if it never started."""
+    started = sock._started
     return None if started is None else at - started
 
 
@@ -313,7 +293,7 @@ class ConnectionDropped:
     def __post_init__(self) -> None:
         if not self.connection_id:
             sock = self.socket
-            _set(self, "connection_id", connection_id(sock) if sock is not None else next(_ids))
+            _set(self, "connection_id", sock.connection_id if sock is not None else next(_ids))
 
 
 # ----------------------------------------------------------------------
@@ -335,8 +315,7 @@ class ConnectionAccepted:
 
     def __post_init__(self) -> None:
         if not self.connection_id:
-            _set(self, "connection_id", connection_id(self.socket))
-        _mark_started(self.socket, self.at)
+            _set(self, "connection_id", self.socket.connection_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,7 +327,8 @@ class ConnectionClosed:
     ``outcome`` is :data:`CLEAN`, :data:`ERROR`, :data:`TIMEOUT` or
     :data:`DROPPED`, and ``error_code`` Node's code of the error (None when
     clean or when the error has none); ``duration`` is the seconds from
-    the accept (or from ``connect()``) to the close, None when unknown.
+    the accept (or from ``connect()``) to the close, None for a socket
+    that never connected.
     """
 
     socket: Socket
@@ -363,7 +343,7 @@ class ConnectionClosed:
 
     def __post_init__(self) -> None:
         if not self.connection_id:
-            _set(self, "connection_id", connection_id(self.socket))
+            _set(self, "connection_id", self.socket.connection_id)
         if not self.outcome:
             _set(self, "outcome", outcome_of(self.error))
         if self.error_code is None and self.error is not None:
@@ -391,8 +371,7 @@ class ClientConnectStarted:
 
     def __post_init__(self) -> None:
         if not self.connection_id:
-            _set(self, "connection_id", connection_id(self.socket))
-        _mark_started(self.socket, self.at)
+            _set(self, "connection_id", self.socket.connection_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,7 +386,7 @@ class ClientConnected:
 
     def __post_init__(self) -> None:
         if not self.connection_id:
-            _set(self, "connection_id", connection_id(self.socket))
+            _set(self, "connection_id", self.socket.connection_id)
         if self.duration is None:
             _set(self, "duration", _since_start(self.socket, self.at))
 
@@ -424,7 +403,7 @@ class ClientConnectFailed:
 
     def __post_init__(self) -> None:
         if not self.connection_id:
-            _set(self, "connection_id", connection_id(self.socket))
+            _set(self, "connection_id", self.socket.connection_id)
         if self.duration is None:
             _set(self, "duration", _since_start(self.socket, self.at))
 
@@ -449,7 +428,7 @@ class SocketTimeout:
 
     def __post_init__(self) -> None:
         if not self.connection_id:
-            _set(self, "connection_id", connection_id(self.socket))
+            _set(self, "connection_id", self.socket.connection_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -467,7 +446,7 @@ class BackpressureStarted:
 
     def __post_init__(self) -> None:
         if not self.connection_id:
-            _set(self, "connection_id", connection_id(self.socket))
+            _set(self, "connection_id", self.socket.connection_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -482,11 +461,32 @@ class BackpressureEnded:
 
     def __post_init__(self) -> None:
         if not self.connection_id:
-            _set(self, "connection_id", connection_id(self.socket))
+            _set(self, "connection_id", self.socket.connection_id)
 
 
 # ----------------------------------------------------------------------
 # TLS
+#
+# Published by gnet.tls, as the core publishes the rest: in the connection's
+# greenlet, never in the hub, and built only when someone subscribes.  The
+# handshake's start time is kept only then too:
+#
+#     started = None
+#     if diagnostics.subscribed():
+#         event = TLSHandshakeStarted(sock, server_side)
+#         started = event.at
+#         diagnostics.publish(event)
+#     ... handshake ...
+#     if started is not None:
+#         diagnostics.publish_new(TLSHandshakeCompleted, sock, server_side,
+#                                 time.monotonic() - started, version, cipher, alpn)
+#
+# (TLSHandshakeFailed likewise, before 'tlsClientError' or the client's
+# 'error'.)  The exporters pair Started with Completed/Failed for their
+# in-progress gauges, so a Started is always followed by one of the two.
+# A handshake timeout's error has the code ERR_TLS_HANDSHAKE_TIMEOUT, which
+# ConnectionClosed reports as TIMEOUT and gnet.logs as a routine outcome, as
+# it does ssl.SSLError (TLSError).
 
 
 @dataclass(frozen=True, slots=True)
@@ -501,7 +501,7 @@ class TLSHandshakeStarted:
 
     def __post_init__(self) -> None:
         if not self.connection_id:
-            _set(self, "connection_id", connection_id(self.socket))
+            _set(self, "connection_id", self.socket.connection_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -524,7 +524,7 @@ class TLSHandshakeCompleted:
 
     def __post_init__(self) -> None:
         if not self.connection_id:
-            _set(self, "connection_id", connection_id(self.socket))
+            _set(self, "connection_id", self.socket.connection_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -543,13 +543,19 @@ class TLSHandshakeFailed:
 
     def __post_init__(self) -> None:
         if not self.connection_id:
-            _set(self, "connection_id", connection_id(self.socket))
+            _set(self, "connection_id", self.socket.connection_id)
         if self.code is None:
             _set(self, "code", error_code(self.error))
 
 
 # ----------------------------------------------------------------------
 # PROXY protocol
+#
+# Published by the server's PROXY header check, in the connection's greenlet
+# before 'connection'.  A rejected connection: ProxyHeaderRejected, then
+# ConnectionDropped(server, DROP_PROXY_*, socket=sock, error=...) and
+# gnet.logs.connection_dropped(...), then the socket is destroyed with
+# ``sock._outcome = DROPPED`` set first, so its ConnectionClosed says dropped.
 
 
 @dataclass(frozen=True, slots=True)
@@ -568,7 +574,7 @@ class ProxyHeaderReceived:
 
     def __post_init__(self) -> None:
         if not self.connection_id:
-            _set(self, "connection_id", connection_id(self.socket))
+            _set(self, "connection_id", self.socket.connection_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -587,7 +593,7 @@ class ProxyHeaderRejected:
 
     def __post_init__(self) -> None:
         if not self.connection_id:
-            _set(self, "connection_id", connection_id(self.socket))
+            _set(self, "connection_id", self.socket.connection_id)
 
 
 # ----------------------------------------------------------------------

@@ -15,6 +15,8 @@ listeners costs one dict lookup.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import warnings
 import weakref
@@ -24,7 +26,7 @@ from typing import Any, NoReturn, TypeVar, overload
 from ._aliases import with_camel_aliases
 from .errors import make_error
 
-__all__ = ["EventEmitter", "MaxListenersExceededWarning"]
+__all__ = ["EventEmitter", "MaxListenersExceededWarning", "check_not_async"]
 
 Listener = Callable[..., Any]
 _F = TypeVar("_F", bound=Listener)
@@ -55,9 +57,37 @@ class MaxListenersExceededWarning(RuntimeWarning):
         self.count = count
 
 
+_ASYNC_CODE = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
+
+
+def check_not_async(fn: object, name: str = "listener") -> None:
+    """Refuse an ``async def`` (or async generator) function as a listener or callback.
+
+    Events are delivered by calling listeners; calling an async function
+    only makes a coroutine, which nobody awaits: the code would never run
+    (Python's only sign is a "never awaited" warning).  A gnet listener may
+    block its own greenlet instead, so a plain ``def`` does what the
+    ``async def`` meant to.
+    """
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    code = getattr(fn, "__code__", None)  # functions, and bound methods through __func__
+    if code is None:  # a callable object: its class's __call__
+        code = getattr(type(fn).__call__, "__code__", None)
+    if code is not None and code.co_flags & _ASYNC_CODE:
+        raise make_error(
+            "ERR_INVALID_ARG_VALUE",
+            name,
+            fn,
+            "is an async function, which gnet would call without awaiting it, so it would "
+            "never run; use a plain def (it may block: it runs in its own greenlet)",
+        )
+
+
 def _check_listener(listener: object) -> None:
     if not callable(listener):
         raise make_error("ERR_INVALID_ARG_TYPE", "listener", "of type function", listener)
+    check_not_async(listener)
 
 
 def _check_max_listeners(n: object, name: str) -> None:
@@ -225,7 +255,12 @@ class EventEmitter(metaclass=_EmitterMeta):
         """
         if listener is _MISSING:
             return self._decorator(event, False, False)
-        if not callable(listener):
+        # The common case inline (on() runs for every connection): a plain
+        # function or bound method, not async.  Anything else is checked in full.
+        try:
+            if listener.__code__.co_flags & _ASYNC_CODE:
+                _check_listener(listener)
+        except AttributeError:  # no code of its own: a builtin, a partial, an object
             _check_listener(listener)
         self._add(event, listener, False)
         return self

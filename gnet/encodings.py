@@ -10,8 +10,8 @@ ucs2/utf16le; anything else is ``ERR_UNKNOWN_ENCODING``.
 from __future__ import annotations
 
 import base64
-import binascii
 import codecs
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +21,7 @@ __all__ = ["normalize_encoding", "encoder", "decoder"]
 
 # Node's encoding names (case-insensitive) -> gnet's canonical name.
 _ENCODINGS = {
+    "": "utf8",  # Node: Buffer.from(s, '') and write(s, '') are utf8
     "utf8": "utf8",
     "utf-8": "utf8",
     "ascii": "ascii",
@@ -62,22 +63,37 @@ def _hex(text: str) -> bytes:
     return bytes(out)
 
 
-def _b64(text: str, url: bool) -> bytes:
-    cleaned = "".join(text.split()).rstrip("=")
-    cleaned = cleaned.replace("-", "+").replace("_", "/") if url or "-" in cleaned else cleaned
+_NOT_BASE64 = re.compile("[^A-Za-z0-9+/]")
+_URL_SAFE = str.maketrans("-_", "+/")
+
+
+def _b64(text: str) -> bytes:
+    # Node's decoder takes both alphabets, skips every other character
+    # (whitespace, '*', ...), stops at the first '=' and drops a last lone
+    # character (6 bits make no byte).
+    cleaned = _NOT_BASE64.sub("", text.partition("=")[0].translate(_URL_SAFE))
+    if len(cleaned) % 4 == 1:
+        cleaned = cleaned[:-1]
+    return base64.b64decode(cleaned + "=" * (-len(cleaned) % 4))
+
+
+def _utf8(text: str) -> bytes:
     try:
-        return base64.b64decode(cleaned + "=" * (-len(cleaned) % 4))
-    except (binascii.Error, ValueError):
-        return base64.b64decode(cleaned[: len(cleaned) // 4 * 4] or b"")
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate: Node writes U+FFFD for it (a JavaScript string is
+        # UTF-16), and a pair of them as the character they make.
+        utf16 = text.encode("utf-16-le", "surrogatepass")
+        return utf16.decode("utf-16-le", "replace").encode("utf-8")
 
 
 _ENCODERS: dict[str, Callable[[str], bytes]] = {
-    "utf8": lambda s: s.encode("utf-8", "surrogatepass"),
+    "utf8": _utf8,
     "ascii": _latin1,
     "latin1": _latin1,
     "hex": _hex,
-    "base64": lambda s: _b64(s, False),
-    "base64url": lambda s: _b64(s, True),
+    "base64": _b64,
+    "base64url": _b64,
     "utf16le": lambda s: s.encode("utf-16-le", "surrogatepass"),
 }
 
@@ -105,6 +121,25 @@ class _Base64Decoder:
         return base64.b64encode(data[:cut]).decode("ascii")
 
 
+class _Utf16Decoder:
+    """Node's StringDecoder for utf16le: code units as they are (a lone
+    surrogate is kept, as a JavaScript string keeps it), a pair split between
+    reads held back until its second half comes, an odd last byte dropped."""
+
+    __slots__ = ("_rest",)
+
+    def __init__(self) -> None:
+        self._rest = b""
+
+    def __call__(self, data: bytes, final: bool = False) -> str:
+        data = self._rest + data
+        cut = len(data) - len(data) % 2
+        if not final and cut >= 2 and 0xD8 <= data[cut - 1] <= 0xDB:
+            cut -= 2  # a high surrogate: its low half may be in the next read
+        self._rest = b"" if final else data[cut:]
+        return data[:cut].decode("utf-16-le", "surrogatepass")
+
+
 _ASCII = bytes(range(128)) * 2
 
 
@@ -114,7 +149,7 @@ def decoder(encoding: str) -> Callable[..., str]:
     if name == "utf8":
         return codecs.getincrementaldecoder("utf-8")("replace").decode
     if name == "utf16le":
-        return codecs.getincrementaldecoder("utf-16-le")("replace").decode
+        return _Utf16Decoder()
     if name == "latin1":
         return lambda data, final=False: data.decode("latin-1")
     if name == "ascii":  # Node clears the high bit

@@ -17,6 +17,8 @@ from gevent.event import Event
 
 from .actor import Actor
 from .emitter import EventEmitter
+from .errors import make_error
+from .options import validate_timeout
 
 __all__ = ["once", "on"]
 
@@ -37,6 +39,9 @@ def once(emitter: EventEmitter, event: str, *, timeout: float | None = None) -> 
     Node's ``events.once``: if ``'error'`` fires first, that error is
     raised.  ``timeout`` (seconds) raises ``TimeoutError``.
     """
+    timeout = validate_timeout(timeout)  # NaN would wait forever
+    if not isinstance(emitter, EventEmitter):
+        raise make_error("ERR_INVALID_ARG_TYPE", "emitter", "an instance of EventEmitter", emitter)
     result: list[Any] = []
     signal = Event()
 

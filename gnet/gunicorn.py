@@ -22,6 +22,10 @@ Signals, as gunicorn defines them for its workers:
 * QUIT, INT: destroy every connection and exit at once.
 * USR1 reopens the log files; WINCH is ignored.
 
+``--proxy-protocol v1|v2|auto`` makes every server read a PROXY protocol
+header before the handler runs, from the peers in ``--proxy-allow-from``
+(gunicorn's default: ``127.0.0.1,::1``; ``*``: any).
+
 ``max_requests`` (with its jitter) counts *connections*: after that many the
 worker drains and exits and the arbiter starts a fresh one.  Like
 gunicorn's gevent worker, this one applies ``gevent.monkey.patch_all()`` in
@@ -36,7 +40,6 @@ Needs the optional ``gunicorn`` package (``pip install gnet[gunicorn]``).
 from __future__ import annotations
 
 import os
-import time
 from typing import Any
 
 import gevent
@@ -112,8 +115,11 @@ class Worker(_GunicornWorker):  # type: ignore[misc]
 
     def run(self) -> None:
         handler = self.wsgi  # gunicorn's name for the loaded application
+        options = self._server_options()
         for listener in self.sockets:
-            server = create_server(lambda sock, handler=handler: self._on_connection(sock, handler))
+            server = create_server(
+                options, lambda sock, handler=handler: self._on_connection(sock, handler)
+            )
             server.on(
                 "error", lambda err, listener=listener: self.log.warning("%s: %s", listener, err)
             )
@@ -137,6 +143,22 @@ class Worker(_GunicornWorker):  # type: ignore[misc]
         else:
             self._drain(self.cfg.graceful_timeout, interval)
 
+    def _server_options(self) -> dict[str, Any]:
+        """gunicorn's ``--proxy-protocol`` and ``--proxy-allow-from`` as gnet's options.
+
+        gunicorn reads the header for HTTP; here every connection's header is
+        read before the handler runs (``sock.proxy``, ``sock.remote_address``).
+        """
+        mode = getattr(self.cfg, "proxy_protocol", "off")
+        if mode is True:  # gunicorn before 24: a flag
+            mode = "auto"
+        if mode in (False, None, "off"):
+            return {}
+        allowed = [ip for ip in getattr(self.cfg, "proxy_allow_ips", ["*"]) if ip]
+        if "*" in allowed:
+            return {"proxy_protocol": mode}
+        return {"proxy_protocol": mode, "proxy_trusted": allowed}
+
     def _on_connection(self, sock: Socket, handler: Any) -> None:
         self._connections.add(sock)
         sock.once("close", lambda _had_error: self._connections.discard(sock))
@@ -150,22 +172,20 @@ class Worker(_GunicornWorker):  # type: ignore[misc]
     def _drain(self, timeout: float, interval: float) -> None:
         """Stop accepting; let connections finish until ``timeout``; destroy what is left.
 
-        Written against today's public API; when ``Server.shutdown(timeout)``
-        drains without ending connections mid-exchange, this becomes that call.
+        ``Server.shutdown`` for each server, with ``idle_after=None``: a
+        reload (HUP, TTOU) must cut nothing, so a client idle on an old
+        worker keeps its connection until it ends it or the graceful timeout
+        passes, as with gunicorn's own workers.  A handler that serves
+        requests in a loop can check ``sock.server.shutting_down`` between
+        them.  Heartbeats go on meanwhile: a long drain is not a hung worker.
         """
-        closed = [gevent.event.Event() for _ in self._servers]
-        for server, done in zip(self._servers, closed, strict=True):
-            server.close(lambda _err=None, done=done: done.set())
         self.log.info("Draining %d connection(s) for up to %gs", len(self._connections), timeout)
-        deadline = time.monotonic() + timeout
-        while not all(done.is_set() for done in closed):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                self.log.warning("Worker graceful timeout (pid:%s)", self.pid)
-                self._stop_now()
-                return
-            self.notify()  # a long drain must not look like a hung worker
-            gevent.wait(closed, timeout=min(interval, remaining), count=len(closed))
+        stops = [gevent.spawn(server.shutdown, timeout, idle_after=None) for server in self._servers]
+        while not all(stop.ready() for stop in stops):
+            self.notify()
+            gevent.wait(stops, timeout=interval)
+        if sum(stop.get() for stop in stops):
+            self.log.warning("Worker graceful timeout (pid:%s)", self.pid)
 
     def _stop_now(self) -> None:
         for server in self._servers:

@@ -18,7 +18,30 @@ from typing import Any
 from .errors import from_oserror, make_error, system_error
 from .options import ListenOptions
 
-__all__ = ["bind_tcp", "bind_unix", "adopt_handle"]
+__all__ = ["bind_tcp", "bind_unix", "adopt_handle", "unix_path_error"]
+
+# sockaddr_un's sun_path: 108 bytes on Linux, a path's terminating NUL included.
+_SUN_PATH = 108
+
+
+def unix_path_error(path: str, syscall: str) -> OSError | None:
+    """The error for a UNIX socket path too long for ``sockaddr_un``, or None.
+
+    Node v20 (libuv 1.46) silently truncated such a path and listened on (or
+    connected to) another one; current Node refuses it with EINVAL (libuv's
+    ``UV_PIPE_NO_TRUNCATE``), and so does gnet, saying why.
+    """
+    size = len(os.fsencode(path))
+    limit = _SUN_PATH if path.startswith("\0") else _SUN_PATH - 1
+    if size <= limit:
+        return None
+    return system_error(
+        errno.EINVAL,
+        syscall,
+        path,
+        message=f"{syscall} EINVAL: UNIX socket path too long ({size} bytes; "
+        f"at most {limit} fit in sockaddr_un) {path}",
+    )
 
 
 def bind_tcp(host: str | None, options: ListenOptions) -> Any:
@@ -63,14 +86,12 @@ def bind_unix(path: str, options: ListenOptions) -> Any:
             options,
             "can not set readableAll or writableAllt to true when path is abstract unix socket",
         )
+    too_long = unix_path_error(path, "listen")
+    if too_long is not None:
+        raise too_long
     sock = _socket.socket(_pysocket.AF_UNIX, _pysocket.SOCK_STREAM)
     try:
-        try:
-            sock.bind(path)
-        except OSError as exc:
-            if exc.errno is None:  # "AF_UNIX path too long": libuv says EINVAL
-                raise OSError(errno.EINVAL, str(exc)) from None
-            raise
+        sock.bind(path)
         if readable_all or writable_all:
             mode = os.stat(path).st_mode
             if readable_all:
@@ -79,9 +100,9 @@ def bind_unix(path: str, options: ListenOptions) -> Any:
                 mode |= stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
             os.chmod(path, stat.S_IMODE(mode))
         sock.listen(options.backlog)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: a NUL inside the path
         sock.close()
-        code = exc.errno or errno.EINVAL
+        code = getattr(exc, "errno", None) or errno.EINVAL
         if code == errno.ENOENT:
             code = errno.EACCES  # libuv's uv_pipe_bind reports a missing directory so
         raise system_error(code, "listen", path, -1, description=True) from None
@@ -99,9 +120,10 @@ def adopt_handle(options: ListenOptions) -> Any:
         fd = handle.get("fd")
     sock = None
     try:
-        if fd is None or fd < 0:
+        # Node tries any number >= 0 (2**40, 1.5) and reports EINVAL.
+        if not isinstance(fd, (int, float)) or not 0 <= fd <= 0x7FFFFFFF or fd != int(fd):
             raise OSError(errno.EINVAL, "invalid handle")
-        dup = os.dup(fd)
+        dup = os.dup(int(fd))
         try:
             sock = _socket.socket(fileno=dup)
         except OSError:

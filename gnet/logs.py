@@ -114,10 +114,15 @@ def _host_port(host: str, port: object) -> str:
 
 def _peer(sock: Socket) -> str:
     host = sock.remote_address
-    if host is None:
-        # A UNIX peer has no name; a TCP one is unknown only if it went before we asked.
-        return "unix" if getattr(sock, "_family", None) == _socket.AF_UNIX else "?"
-    return _host_port(host, sock.remote_port)
+    if host is not None:
+        return _host_port(host, sock.remote_port)
+    if sock._family == _socket.AF_UNIX:
+        return "unix"  # a UNIX peer has no name
+    # A client that never connected (or went before anyone asked): where it was going.
+    options = sock._connect_options
+    if options is None:
+        return "?"
+    return options.path if options.path is not None else _host_port(options.host, options.port)
 
 
 def _local(sock: Socket) -> str | None:
@@ -144,7 +149,7 @@ def connection_fields(
 ) -> dict[str, Any]:
     """The ``extra=`` fields of a record about ``sock``."""
     return {
-        "gnet_connection_id": diagnostics.connection_id(sock),
+        "gnet_connection_id": sock.connection_id,
         "gnet_peer": _peer(sock),
         "gnet_local": _local(sock),
         "gnet_bytes_read": sock.bytes_read,
@@ -152,6 +157,17 @@ def connection_fields(
         "gnet_error_code": diagnostics.error_code(error),
         "gnet_reason": reason,
     }
+
+
+_FIELDS = (
+    "gnet_connection_id",
+    "gnet_peer",
+    "gnet_local",
+    "gnet_bytes_read",
+    "gnet_bytes_written",
+    "gnet_error_code",
+    "gnet_reason",
+)
 
 
 def _server_fields(
@@ -241,23 +257,25 @@ class ConnectionLog:
         self.server_logger = server_logger if server_logger is not None else _server_logger
         self.limiter = limiter if limiter is not None else RateLimiter()
 
-    def _limited(
-        self, logger: logging.Logger, key: Hashable, level: int, fields: dict[str, Any]
-    ) -> bool:
-        """Take a token for ``key``; False: suppress.  Logs the summary of what was suppressed."""
+    def logs_drops(self) -> bool:
+        """Whether :meth:`connection_dropped` would log (the server skips the work if not)."""
+        return self.server_logger.isEnabledFor(logging.INFO)
+
+    def _limited(self, logger: logging.Logger, key: Hashable, level: int, reason: str) -> bool:
+        """Take a token for ``key``; False: suppress.  Logs the summary of what was suppressed.
+
+        Called before the record's fields are gathered: a suppressed record
+        in a flood costs a token check, no address lookups.
+        """
         suppressed = self.limiter.acquire(key)
         if suppressed is None:
             return False
         if suppressed:
-            summary = dict.fromkeys(fields)
-            summary["gnet_reason"] = fields["gnet_reason"]
+            summary: dict[str, Any] = dict.fromkeys(_FIELDS)
+            summary["gnet_reason"] = reason
             summary["gnet_suppressed"] = suppressed
             logger.log(
-                level,
-                "%d similar messages suppressed (%s)",
-                suppressed,
-                fields["gnet_reason"],
-                extra=summary,
+                level, "%d similar messages suppressed (%s)", suppressed, reason, extra=summary
             )
         return True
 
@@ -269,9 +287,9 @@ class ConnectionLog:
         the core can skip ``ListenerException`` for expected outcomes.
         """
         verdict = classify(error)
-        fields = connection_fields(sock, error, verdict.reason)
         logger = self.logger
         if not verdict.expected:
+            fields = connection_fields(sock, error, verdict.reason)
             logger.error(
                 "connection %d from %s: exception in a listener or handler",
                 fields["gnet_connection_id"],
@@ -280,8 +298,9 @@ class ConnectionLog:
                 extra=fields,
             )
         elif logger.isEnabledFor(verdict.level) and self._limited(
-            logger, ("handler", verdict.reason), verdict.level, fields
+            logger, ("handler", verdict.reason), verdict.level, verdict.reason
         ):
+            fields = connection_fields(sock, error, verdict.reason)
             logger.log(
                 verdict.level,
                 "connection %d from %s ended: %s (%s)",
@@ -304,8 +323,8 @@ class ConnectionLog:
         logger = self.logger
         if not logger.isEnabledFor(level):
             return
-        fields = connection_fields(sock, error, verdict.reason)
-        if self._limited(logger, ("error", verdict.reason), level, fields):
+        if self._limited(logger, ("error", verdict.reason), level, verdict.reason):
+            fields = connection_fields(sock, error, verdict.reason)
             logger.log(
                 level,
                 "connection %d from %s: %s (no 'error' listener)",
@@ -321,8 +340,8 @@ class ConnectionLog:
         if not logger.isEnabledFor(logging.WARNING):
             return
         code = diagnostics.error_code(error) or diagnostics.error_type(error)
-        fields = _server_fields(server, error, code)
-        if self._limited(logger, ("accept", code), logging.WARNING, fields):
+        if self._limited(logger, ("accept", code), logging.WARNING, code):
+            fields = _server_fields(server, error, code)
             logger.warning(
                 "accept failed on %s: %s; retrying in %.3f s",
                 fields["gnet_local"],
@@ -343,15 +362,15 @@ class ConnectionLog:
         logger = self.server_logger
         if not logger.isEnabledFor(logging.INFO):
             return
-        if sock is not None:
-            fields = connection_fields(sock, error, reason)
-        else:
-            fields = _server_fields(server, error, reason)
-            if data is not None and data.get("remote_address") is not None:
-                fields["gnet_peer"] = _host_port(
-                    str(data["remote_address"]), data.get("remote_port")
-                )
-        if self._limited(logger, ("drop", reason), logging.INFO, fields):
+        if self._limited(logger, ("drop", reason), logging.INFO, reason):
+            if sock is not None:
+                fields = connection_fields(sock, error, reason)
+            else:
+                fields = _server_fields(server, error, reason)
+                if data is not None and data.get("remote_address") is not None:
+                    fields["gnet_peer"] = _host_port(
+                        str(data["remote_address"]), data.get("remote_port")
+                    )
             peer = fields["gnet_peer"] or "?"
             detail = f" ({_describe(error)})" if error is not None else ""
             logger.info(

@@ -29,7 +29,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._aliases import normalize_options
+from ._proxy_wire import DEFAULT_MAX_V2_LENGTH, V2_FIXED, V2_MAX_PAYLOAD
 from .blocklist import BlockList
+from .checks import (
+    is_number,
+    keep_alive_delay,
+    node_backlog,
+    reject_swapped_host_port,
+    validate_callback,
+    validate_max_connections,
+    validate_msecs,
+    validate_timeout,
+)
 from .errors import make_error
 from .ip import is_ip, js_string_to_number, validate_port
 
@@ -45,16 +56,25 @@ __all__ = [
     "node_callback",
     "split_callback",
     "validate_msecs",
+    "validate_timeout",
     "validate_callback",
+    "keep_alive_delay",
+    "validate_max_connections",
     "is_pipe_name",
     "DEFAULT_HIGH_WATER_MARK",
     "DEFAULT_ATTEMPT_TIMEOUT",
     "DEFAULT_BACKLOG",
+    "DEFAULT_PROXY_TIMEOUT",
 ]
 
 DEFAULT_HIGH_WATER_MARK = 16384  # Node v20's default for both directions
 DEFAULT_ATTEMPT_TIMEOUT = 250.0  # ms; Node v20's autoSelectFamilyAttemptTimeout
 DEFAULT_BACKLOG = 511
+# ms to receive a whole PROXY header: above the spec's "at least 3 seconds to
+# cover a TCP retransmit", and enough for the header's segment to be lost
+# twice at the initial 1 s RTO (resent at 1 s and 3 s); short enough that a
+# flood of silent connections holds each slot for only 5 s.
+DEFAULT_PROXY_TIMEOUT = 5000.0
 
 Callback = Callable[..., Any]
 
@@ -86,7 +106,7 @@ class ConnectOptions:
     port: int | None = None
     host: str = "localhost"
     local_address: str | None = None
-    local_port: int | None = None
+    local_port: float | None = None  # any number: connect() fails on one that is no port
     family: int = 0
     timeout: float | None = None
     no_delay: bool = False
@@ -98,6 +118,7 @@ class ConnectOptions:
     auto_select_family_attempt_timeout: float = DEFAULT_ATTEMPT_TIMEOUT
     lookup: Callback | None = None
     hints: int = 0
+    proxy_header: bytes | None = None  # a PROXY protocol header, sent first once connected
 
     def as_dict(self) -> dict[str, Any]:
         """The options as a snake_case dict (what diagnostics subscribers get)."""
@@ -119,6 +140,11 @@ class ServerOptions:
     keep_alive_initial_delay: float = 0.0
     high_water_mark: int = DEFAULT_HIGH_WATER_MARK
     block_list: BlockList | None = None
+    # The PROXY protocol (gnet.proxy_io): 'v1', 'v2', 'auto', or None (off).
+    proxy_protocol: str | None = None
+    proxy_trusted: BlockList | None = None  # peers allowed to send a header; None: any
+    proxy_timeout: float = DEFAULT_PROXY_TIMEOUT  # ms for the whole header
+    proxy_max_header: int = DEFAULT_MAX_V2_LENGTH  # bytes a v2 header may take
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,21 +186,6 @@ def check_keywords(function: str, kwargs: Mapping[str, Any], allowed: frozenset[
 # value checks
 
 
-def validate_msecs(value: Any, name: str = "msecs") -> float:
-    """A timeout in milliseconds: a non-negative finite number."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise make_error("ERR_INVALID_ARG_TYPE", name, "of type number", value)
-    if not math.isfinite(value) or value < 0:
-        raise make_error("ERR_OUT_OF_RANGE", name, "a non-negative finite number", value)
-    return float(value)
-
-
-def validate_callback(value: Any, name: str = "callback") -> Callback:
-    if not callable(value):
-        raise make_error("ERR_INVALID_ARG_TYPE", name, "of type function", value)
-    return value  # type: ignore[no-any-return]
-
-
 def _high_water_mark(value: Any) -> int:
     """Node's ``getHighWaterMark``: a non-negative integer (1e300 included)."""
     if value is None:
@@ -193,11 +204,11 @@ def _number(value: Any, name: str) -> float:
 
 
 def _keep_alive_delay(value: Any, name: str) -> float:
-    """ms; Node coerces NaN and negatives to 0 rather than refusing them."""
+    """ms; Node coerces NaN and negatives to 0 rather than refusing them, and
+    takes any large number (1e300, inf: the longest delay the kernel has)."""
     if value is None:
         return 0.0
-    delay = _number(value, name)
-    return delay if delay > 0 else 0.0  # NaN compares False
+    return keep_alive_delay(_number(value, name))
 
 
 def reject_object_mode(options: Mapping[str, Any]) -> None:
@@ -226,10 +237,13 @@ def node_callback(fn: Callback) -> Callback:
     On success ``fn`` gets no argument when it can take none (as in Node),
     else ``None``.  The shape is cached per code object: a callback is often
     a lambda made anew for every write, and inspecting it costs ~13 us.
+    A non-callable raises ``ERR_INVALID_ARG_TYPE`` (Node ignores it; called
+    later it would only break the connection).
     """
     key = _shape_key(fn)
     shape = _shapes.get(key) if key is not None else None
     if shape is None:
+        validate_callback(fn)
         shape = (_can_call(fn, None), _can_call(fn))
         if key is not None:
             _shapes[key] = shape
@@ -285,11 +299,14 @@ def parse_socket_options(options: Any, kwargs: Mapping[str, Any]) -> SocketOptio
     opts.update(check_keywords("Socket", kwargs, _SOCKET_KEYS))
     reject_object_mode(opts)
     fd = opts.get("fd")
-    if fd is not None:
-        if isinstance(fd, bool) or not isinstance(fd, int):
+    if fd is not None:  # Node's validateInt32(fd, 'fd', 0)
+        if not is_number(fd):
             raise make_error("ERR_INVALID_ARG_TYPE", "options.fd", "of type number", fd)
+        if isinstance(fd, float) and not fd.is_integer():
+            raise make_error("ERR_OUT_OF_RANGE", "fd", "an integer", fd)
         if not 0 <= fd <= 0x7FFFFFFF:
             raise make_error("ERR_OUT_OF_RANGE", "fd", ">= 0 && <= 2147483647", fd)
+        fd = int(fd)
     return SocketOptions(
         fd=fd,
         allow_half_open=bool(opts.get("allow_half_open", False)),
@@ -324,6 +341,7 @@ def parse_connect_args(
             return args[0], callback
         options = normalize_options(args[0])
     elif args and is_pipe_name(args[0]):
+        reject_swapped_host_port(function, args[0], args[1:])
         options = {"path": args[0]}
     elif args:
         options = {"port": args[0]}
@@ -351,16 +369,19 @@ def connect_options(options: dict[str, Any]) -> ConnectOptions:
     if isinstance(port, bool) or not isinstance(port, (int, float, str)):  # None too
         raise make_error("ERR_INVALID_ARG_TYPE", "options.port", "one of type number or string", port)
     host = options.get("host")
-    if host is None:
-        host = "localhost"
-    elif not isinstance(host, str):
+    if host is not None and not isinstance(host, str):
         raise make_error("ERR_INVALID_ARG_TYPE", "options.host", "of type string", host)
+    host = host or "localhost"  # Node: options.host || 'localhost'
     local_address = options.get("local_address")
     if local_address is not None and not is_ip(local_address):
         raise make_error("ERR_INVALID_IP_ADDRESS", local_address)
     local_port = options.get("local_port")
-    if local_port is not None and (isinstance(local_port, bool) or not isinstance(local_port, int)):
+    # Any number is taken: one that is no port fails the connect later, as
+    # an 'error' (Node's async bind error), not here.
+    if local_port is not None and not is_number(local_port):
         raise make_error("ERR_INVALID_ARG_TYPE", "options.localPort", "of type number", local_port)
+    if local_port is not None and math.isnan(local_port):
+        local_port = None  # Node: NaN is falsy, so no bind at all
     family = options.get("family", 0)
     if family in (None, "IPv4", "IPv6"):
         family = {None: 0, "IPv4": 4, "IPv6": 6}[family]
@@ -413,6 +434,7 @@ def _stream_options(options: dict[str, Any]) -> dict[str, Any]:
         ),
         "allow_half_open": None if options.get("allow_half_open") is None else bool(options["allow_half_open"]),
         "high_water_mark": _high_water_mark(options.get("high_water_mark")),
+        "proxy_header": _proxy_header(options.get("proxy_header")),
     }
 
 
@@ -442,6 +464,7 @@ def parse_server_options(options: Any, kwargs: Mapping[str, Any]) -> ServerOptio
         ),
         high_water_mark=_high_water_mark(hwm),
         block_list=block_list,
+        **_proxy_server_options(opts),
     )
 
 
@@ -452,9 +475,13 @@ def parse_server_options(options: Any, kwargs: Mapping[str, Any]) -> ServerOptio
 def parse_listen_args(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> tuple[ListenOptions, Callback | None]:
     """``listen(...)``'s forms -> (options, listening listener).
 
-    Forms: ``(port=0, host=None, backlog=511, cb)``, ``(path, backlog, cb)``,
-    ``(handle, backlog, cb)``, ``(options, cb)``.  Raises Node's errors for
-    bad ports and for options with neither port nor path (NODE-NET A4-A8).
+    Forms: ``(port=0, host=None, backlog=511, cb)``, ``(port, backlog, cb)``,
+    ``(path, backlog, cb)``, ``(handle, backlog, cb)``, ``(options, cb)``.
+    Raises Node's errors for bad ports and for options with neither port nor
+    path (NODE-NET A4-A8); a host that is not a string raises too (Node
+    would ignore it and listen on every interface), and so does
+    ``listen('127.0.0.1', 8000)`` (Python's order: Node would make a UNIX
+    socket named ``127.0.0.1``).
     """
     kwargs = dict(kwargs)
     callback = kwargs.pop("callback", None)
@@ -467,27 +494,27 @@ def parse_listen_args(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> tuple
             options["handle"] = options.pop("_handle", None) or options.get("handle")
     elif first is not None and hasattr(first, "fileno"):
         options = {"handle": first}
-        if len(args) > 1 and isinstance(args[1], int):
-            backlog = args[1]
+        backlog = _positional_backlog(args[1:], backlog)
     elif is_pipe_name(first):
+        reject_swapped_host_port("listen", str(first), args[1:])
         options = {"path": first}
-        if len(args) > 1 and isinstance(args[1], int) and not isinstance(args[1], bool):
-            backlog = args[1]
+        backlog = _positional_backlog(args[1:], backlog)
     else:
         options = {"port": first}
         rest = args[1:]
-        if rest and (isinstance(rest[0], str) or rest[0] is None):
+        if rest and (rest[0] is None or isinstance(rest[0], str)):
             options["host"] = rest[0]
             rest = rest[1:]
-        if rest and isinstance(rest[0], int) and not isinstance(rest[0], bool):
-            backlog = rest[0]
+        elif rest and not is_number(rest[0]):
+            raise make_error("ERR_INVALID_ARG_TYPE", "host", "of type string", rest[0])
+        backlog = _positional_backlog(rest, backlog)
     options.update(check_keywords("listen", kwargs, _LISTEN_KEYS))
-    if backlog is not None and options.get("backlog") is None:
+    if options.get("backlog") is None:
         options["backlog"] = backlog
     if callback is not None:
         validate_callback(callback)
     flags: dict[str, Any] = {
-        "backlog": DEFAULT_BACKLOG if options.get("backlog") is None else int(options["backlog"]),
+        "backlog": node_backlog(options["backlog"], DEFAULT_BACKLOG),
         "exclusive": bool(options.get("exclusive")),
         "ipv6_only": bool(options.get("ipv6_only")),
         "reuse_port": bool(options.get("reuse_port")),
@@ -496,7 +523,9 @@ def parse_listen_args(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> tuple
     }
     if options.get("handle") is not None or options.get("fd") is not None:
         fd = options.get("fd")
-        if fd is not None and (isinstance(fd, bool) or not isinstance(fd, int) or not 0 <= fd <= 0x7FFFFFFF):
+        # Node: a number >= 0 is tried (an unusable one is an async EINVAL);
+        # anything else is refused at once.
+        if fd is not None and not (is_number(fd) and fd >= 0):
             raise make_error("ERR_INVALID_ARG_VALUE", "options", options, 'must have the property "port" or "path"')
         return ListenOptions("handle", handle=options.get("handle"), fd=fd, **flags), callback
     if "port" in options:
@@ -510,7 +539,7 @@ def parse_listen_args(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> tuple
         host = options.get("host")
         if host is not None and not isinstance(host, str):
             raise make_error("ERR_INVALID_ARG_TYPE", "options.host", "of type string", host)
-        return ListenOptions("tcp", port=port, host=host, **flags), callback  # port beats path (A5)
+        return ListenOptions("tcp", port=port, host=host or None, **flags), callback  # port beats path (A5)
     path = options.get("path")
     if isinstance(path, str) and path:
         return ListenOptions("unix", path=path, **flags), callback
@@ -518,3 +547,104 @@ def parse_listen_args(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> tuple
     if "path" in options:  # Node: a bad value is "invalid", a missing key is named
         raise make_error("ERR_INVALID_ARG_VALUE", "options", received)
     raise make_error("ERR_INVALID_ARG_VALUE", "options", received, 'must have the property "port" or "path"')
+
+
+def _positional_backlog(rest: tuple[Any, ...], keyword: Any) -> Any:
+    """The backlog among the arguments after the port, host, path or handle."""
+    return rest[0] if rest and keyword is None else keyword
+
+
+# ----------------------------------------------------------------------
+# the PROXY protocol's options (gnet.proxy_io): createServer's proxy_*, connect's proxy_header
+
+_PROXY_MODES = ("v1", "v2", "auto")
+
+
+def _proxy_server_options(opts: Mapping[str, Any]) -> dict[str, Any]:
+    """``proxy_protocol``, ``proxy_trusted``, ``proxy_timeout`` (ms), ``proxy_max_header``."""
+    mode = opts.get("proxy_protocol")
+    if mode is not None and mode not in _PROXY_MODES:
+        reason = "must be 'v1', 'v2' or 'auto'"
+        raise make_error("ERR_INVALID_ARG_VALUE", "options.proxyProtocol", mode, reason)
+    trusted = opts.get("proxy_trusted")
+    if trusted is not None:
+        if mode is None:
+            # A trust list without the protocol is a server the user believes
+            # reads headers: say so now rather than serve the proxy's address.
+            reason = "needs options.proxyProtocol"
+            raise make_error("ERR_INVALID_ARG_VALUE", "options.proxyTrusted", trusted, reason)
+        trusted = _trusted_peers(trusted)
+    timeout = opts.get("proxy_timeout")
+    if timeout is None:
+        timeout = DEFAULT_PROXY_TIMEOUT
+    else:
+        timeout = validate_msecs(timeout, "options.proxyTimeout")
+        if timeout <= 0:
+            raise make_error("ERR_OUT_OF_RANGE", "options.proxyTimeout", "> 0", timeout)
+    limit = opts.get("proxy_max_header")
+    if limit is None:
+        limit = DEFAULT_MAX_V2_LENGTH
+    elif isinstance(limit, bool) or not isinstance(limit, int):
+        raise make_error("ERR_INVALID_ARG_TYPE", "options.proxyMaxHeader", "of type number", limit)
+    elif not V2_FIXED <= limit <= V2_FIXED + V2_MAX_PAYLOAD:
+        expected = f">= {V2_FIXED} and <= {V2_FIXED + V2_MAX_PAYLOAD}"
+        raise make_error("ERR_OUT_OF_RANGE", "options.proxyMaxHeader", expected, limit)
+    return {
+        "proxy_protocol": mode,
+        "proxy_trusted": trusted,
+        "proxy_timeout": timeout,
+        "proxy_max_header": limit,
+    }
+
+
+def _trusted_peers(value: Any) -> BlockList:
+    """A BlockList as given, or one made from an address, a CIDR, or a list of them."""
+    if BlockList.is_block_list(value):
+        return value  # type: ignore[no-any-return]
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple, set, frozenset)) or not all(isinstance(i, str) for i in items):
+        expected = "a net.BlockList, or an address or CIDR string or a list of them"
+        raise make_error("ERR_INVALID_ARG_TYPE", "options.proxyTrusted", expected, value)
+    peers = BlockList()
+    for item in items:
+        if "/" in item:
+            peers.add_cidr(item)
+        else:
+            peers.add_address(item, "ipv6" if ":" in item else "ipv4")
+    return peers
+
+
+def _proxy_header(value: Any) -> bytes | None:
+    """connect's ``proxy_header``: a header's bytes (checked), or a dict for build_v1/build_v2.
+
+    The dict: ``version`` (1 or 2, or ``'v1'``/``'v2'``), ``source`` and
+    ``destination`` (``(address, port)``, a path for v2, or None), and for v2
+    ``command``, ``tlvs`` and ``crc`` as :func:`gnet.proxy_protocol.build_v2` takes them.
+    """
+    if value is None:
+        return None
+    from .proxy_protocol import NeedMore, ProxyProtocolError, build_v1, build_v2, parse
+
+    if isinstance(value, Mapping):
+        spec = dict(value)
+        version = spec.pop("version", 2)
+        endpoints = spec.pop("source", None), spec.pop("destination", None)
+        if version in (1, "v1") and not spec:
+            return build_v1(*endpoints)
+        if version in (2, "v2"):
+            try:
+                return build_v2(*endpoints, **spec)
+            except TypeError:  # a key build_v2 does not take
+                pass
+        raise make_error("ERR_INVALID_ARG_VALUE", "options.proxyHeader", value)
+    if not isinstance(value, (bytes, bytearray, memoryview)):
+        raise make_error("ERR_INVALID_ARG_TYPE", "options.proxyHeader", "of type bytes or object", value)
+    header = bytes(value)
+    try:
+        parsed = parse(header)
+    except ProxyProtocolError as exc:
+        reason = f"is not a PROXY header ({exc.reason})"
+        raise make_error("ERR_INVALID_ARG_VALUE", "options.proxyHeader", header, reason) from exc
+    if isinstance(parsed, NeedMore) or parsed.length != len(header):
+        raise make_error("ERR_INVALID_ARG_VALUE", "options.proxyHeader", header, "must be exactly one header")
+    return header

@@ -8,10 +8,9 @@ emitter with ``write()``/``end()`` can be a destination.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .emitter import EventEmitter
+from .emitter import EventEmitter
 
 __all__ = ["Pipe"]
 
@@ -34,10 +33,16 @@ class Pipe:
         self.end = end
         self._waiting_drain = False
         self._drain_listener = False  # added on the first False write, as Node does
-        src.on("data", self.on_data)
-        src.on("end", self.on_end)
-        dest.on("error", self.on_dest_gone)
-        dest.on("close", self.on_dest_gone)
+        # _add() is on() without the checks a caller's listener gets: these
+        # are gnet's own methods, and a pipe is made per Node-style connection.
+        src._add("data", self.on_data, False)
+        src._add("end", self.on_end, False)
+        if isinstance(dest, EventEmitter):
+            dest._add("error", self.on_dest_gone, False)
+            dest._add("close", self.on_dest_gone, False)
+        else:  # a duck-typed destination: anything with on()
+            dest.on("error", self.on_dest_gone)
+            dest.on("close", self.on_dest_gone)
 
     def on_data(self, chunk: Chunk) -> None:
         if self.dest.write(chunk) is False and not self._waiting_drain:  # type: ignore[attr-defined]

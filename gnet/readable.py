@@ -19,6 +19,12 @@ End of stream: the peer's FIN moves the read side to ``EOF``; once a
 consumer has taken everything buffered, ``'end'`` is emitted, and (unless
 ``allow_half_open``) the socket then ends its own side (half-close rules,
 NODE-NET F1-F4).
+
+``'readable'`` (stream.md): attaching a listener pauses the socket (it
+does not flow while one is attached, ``resume()`` included); the socket
+reads ahead up to the high-water mark, and ``'readable'`` fires when data
+has been buffered and once at the end of the stream, where ``read()``
+returns what is left, then None, and ``'end'`` follows.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from greenlet import getcurrent
 from ._aliases import with_camel_aliases
 from .actor import switch_to_hub
 from .encodings import decoder
-from .errors import io_error
+from .errors import io_error, make_error
 from .pipe import Pipe
 from .state import READ, Phase, ReadSide, WriteSide
 from .transport import recv_view
@@ -58,6 +64,19 @@ _W_OPEN = WriteSide.OPEN
 _READ_BURST = 16  # full reads in a row before a flowing socket yields to the hub
 
 
+_MAX_READ = 1 << 30  # Node: read() of more than 1 GiB is out of range
+
+
+def _read_size(size: Any) -> int | None:
+    if isinstance(size, bool) or not isinstance(size, (int, float)):
+        raise make_error("ERR_INVALID_ARG_TYPE", "size", "of type number", size)
+    if size != size or size in (float("inf"), float("-inf")):  # parseInt: NaN, all
+        return None
+    if size > _MAX_READ:
+        raise make_error("ERR_OUT_OF_RANGE", "size", "<= 1GiB", size)
+    return max(0, int(size))
+
+
 @with_camel_aliases
 class Readable:
     """Node's Readable half: ``'data'``, ``pause``/``resume``, ``read()``, ``pipe``, ``'end'``."""
@@ -78,6 +97,8 @@ class Readable:
         _decoder: Callable[..., str] | None
         _encoding: str | None
         _drained: bool
+        _readable_queued: bool
+        _events: dict[Any, Any]
         _idle: IdleTimer | None
         _pipes: tuple[Pipe, ...]
         _tasks: list[Any] | None
@@ -125,6 +146,34 @@ class Readable:
         # Node: adding a 'data' listener starts flowing unless pause() was called.
         if event == "data" and self._flowing is None:
             self.resume()
+        elif event == "readable" and self._read_side is not _R_ENDED:
+            # Node: a 'readable' listener stops flowing and starts reading ahead.
+            self._flowing = False
+            self._start_reading()
+            if self._rbuf or self._read_side is _R_EOF:
+                self._queue_readable()
+            self._wake()
+
+    def _listener_removed(self, event: Any) -> None:
+        # Node's updateReadableListening: without 'readable' listeners the
+        # 'data' listeners (if any) make it flow again.
+        if event == "readable" and "readable" not in self._events:
+            if self._events.get("data"):
+                self.resume()
+            elif self._flowing is False:
+                self._flowing = None
+
+    def _queue_readable(self) -> None:
+        """``'readable'`` after this call, once however often it is asked for meanwhile."""
+        if not getattr(self, "_readable_queued", False):  # unset until the first one
+            self._readable_queued = True
+            self._defer(self._emit_readable)
+
+    def _emit_readable(self) -> None:
+        self._readable_queued = False
+        side = self._read_side
+        if self._phase < _DESTROYED and (self._rbuf or side is _R_EOF or side is _R_QUEUED):
+            self.emit("readable")  # data, or the end of the stream (before 'end')
 
     def set_encoding(self, encoding: str | None = "utf8") -> Socket:
         """Node's ``setEncoding``: ``'data'`` and the helpers yield ``str``, decoded incrementally."""
@@ -142,8 +191,11 @@ class Readable:
         return self  # type: ignore[return-value]
 
     def resume(self) -> Socket:
-        """Start (or restart) ``'data'``; with no ``'data'`` listener the data is discarded."""
-        self._flowing = True
+        """Start (or restart) ``'data'``; with no ``'data'`` listener the data is discarded.
+
+        While a ``'readable'`` listener is attached the socket stays paused (Node).
+        """
+        self._flowing = "readable" not in self._events
         self._start_reading()
         if self._phase < _DESTROYED:
             self._check_end()  # the FIN may have come while paused, with nothing buffered
@@ -160,9 +212,22 @@ class Readable:
             self._read_side = READ["start"][_R_IDLE]
 
     def read(self, size: int | None = None) -> bytes | str | None:
-        """Node's non-blocking ``read([size])``: buffered data, or None if not enough."""
+        """Node's non-blocking ``read([size])``: buffered data, or None if not enough.
+
+        ``size`` as Node reads it: None, NaN or infinity mean all that is
+        buffered, a fraction is cut to an integer, 0 or less returns None (and
+        only starts reading); over 1 GiB is ``ERR_OUT_OF_RANGE``.  A size that
+        is not a number raises ``ERR_INVALID_ARG_TYPE`` (Node reads it as NaN).
+        """
+        if size is not None:
+            size = _read_size(size)
         buf = self._rbuf
         self._start_reading()  # Node's read() -> _read(): reading starts even if paused
+        if size == 0:
+            if not buf:
+                self._check_end()
+            self._wake()
+            return None
         if size is not None and size > buf.length and self._read_side is _R_OPEN:
             self._wake()
             return None
@@ -172,6 +237,8 @@ class Readable:
         out = buf.take(size)
         self._check_end()
         self._wake()
+        if "data" in self._events:  # Node: what read() returns is also a 'data' event
+            self.emit("data", out)
         return out
 
     def unshift(self, chunk: bytes | str) -> None:
@@ -181,6 +248,11 @@ class Readable:
     def pipe(self, dest: Any, end: bool = True, **options: Any) -> Any:
         """Node's ``readable.pipe(dest)``: returns ``dest``; backpressure both ways."""
         end = options.get("end", end)
+        if not isinstance(dest, Readable) and not all(
+            callable(getattr(dest, name, None)) for name in ("write", "on", "remove_listener")
+        ):
+            # Checked first: a Pipe half made would already consume the stream.
+            raise make_error("ERR_INVALID_ARG_TYPE", "destination", "a writable stream (write(), on())", dest)
         self._pipes += (Pipe(self, dest, bool(end)),)  # type: ignore[arg-type]
         if not self._flowing:  # Node: the 'data' listener has usually resumed it already
             self.resume()
@@ -244,6 +316,8 @@ class Readable:
             self._rbuf.push(chunk)
             if self._waker is not None:
                 self._waker.set()
+            if "readable" in self._events:
+                self._queue_readable()
         return True
 
     def _read_or_wait(self, deadline: float | None = None) -> None:
@@ -336,6 +410,8 @@ class Readable:
             rest = self._decoder(b"", True)
             if rest:
                 self._rbuf.push(rest)
+        if "readable" in self._events:
+            self._queue_readable()  # before 'end': the last read() comes first
         if self._flowing or not self._rbuf.length:
             # Node's read(0) after EOF: with nothing buffered, 'end' needs no consumer.
             self._check_end()

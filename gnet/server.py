@@ -25,9 +25,10 @@ import gevent
 import gevent.event
 import gevent.socket
 
-from . import diagnostics
+from . import diagnostics, drain, logs
 from ._aliases import with_camel_aliases
 from .actor import Actor, logger
+from .connect import resolve
 from .errors import from_oserror, make_error
 from .ip import is_ip
 from .listen import adopt_handle, bind_tcp, bind_unix
@@ -37,6 +38,7 @@ from .options import (
     parse_listen_args,
     parse_server_options,
     validate_callback,
+    validate_max_connections,
     validate_msecs,
 )
 from .socket import Socket
@@ -59,8 +61,8 @@ class Server(Actor):
 
     __slots__ = (
         "_options", "_lsock", "_lwatch", "_address", "_unlink_path",
-        "_listen_id", "max_connections", "_pause_timer", "_backoff", "_closing",
-        "_sockets",
+        "_listen_id", "_max_connections", "_pause_timer", "_backoff", "_closing",
+        "_sockets", "_drain",
     )  # fmt: skip
 
     def __init__(
@@ -78,16 +80,21 @@ class Server(Actor):
         self._address: Any = None
         self._unlink_path: str | None = None
         self._listen_id = 0
-        self.max_connections: int | None = None
+        self._max_connections: float | None = None
         self._pause_timer: Any = None  # pause() or an accept error's back-off
         self._backoff = 0.0
         self._closing = False
         self._sockets: set[Socket] = set()
+        self._drain: drain.Drain | None = None  # a shutdown() in progress (gnet.drain)
         if connection_listener is not None:
             self.on("connection", validate_callback(connection_listener, "connectionListener"))
 
     def __repr__(self) -> str:
         return f"<gnet.Server {self.address()!r}>"
+
+    def _on_step_error(self, exc: BaseException) -> None:
+        super()._on_step_error(exc)  # logged with its traceback
+        diagnostics.publish_new(diagnostics.ListenerException, self, exc)
 
     # ------------------------------------------------------------------
     # listen
@@ -120,26 +127,26 @@ class Server(Actor):
                 assert options.path is not None
                 sock = bind_unix(options.path, options)
                 if not options.path.startswith("\0"):
-                    self._unlink_path = options.path
+                    # The kernel's name ends at a NUL (Node's too: a C string).
+                    self._unlink_path = options.path.partition("\0")[0]
         except OSError as err:
-            self._fail_listen(err)
+            self._fail_listen(err, options)
             return self
         self._start(sock)
         return self
 
     def _resolve_and_bind(self, listen_id: int, host: str, options: ListenOptions) -> None:
         try:
-            infos = gevent.socket.getaddrinfo(host, None, 0, _pysocket.SOCK_STREAM)
-            address: str = infos[0][4][0]
-        except OSError as exc:
+            address = resolve(host)[0][0]
+        except OSError as exc:  # Node-shaped: getaddrinfo ENOTFOUND, EINVAL (IDNA), ...
             if listen_id == self._listen_id and not self._closing:
-                self._fail_listen(from_oserror(exc, "getaddrinfo", host))
+                self._fail_listen(exc, options)
             return
         if listen_id == self._listen_id and not self._closing and self._lsock is None:
             try:
                 sock = bind_tcp(address, options)
             except OSError as err:
-                self._fail_listen(err)
+                self._fail_listen(err, options)
                 return
             self._start(sock)
 
@@ -159,9 +166,15 @@ class Server(Actor):
         diagnostics.publish_new(diagnostics.ServerListening, self, self.address())
         self.emit("listening")
 
-    def _fail_listen(self, err: BaseException) -> None:
+    def _fail_listen(self, err: BaseException, options: ListenOptions) -> None:
         self._hold_ref(False)
-        self._defer(self.emit, "error", err)
+        self._defer(self._emit_listen_error, err, options)
+
+    def _emit_listen_error(self, err: BaseException, options: ListenOptions) -> None:
+        if diagnostics.subscribed():
+            asked = {"host": options.host, "port": options.port} if options.kind == "tcp" else options.path
+            diagnostics.publish(diagnostics.ListenFailed(self, err, asked))
+        self.emit("error", err)
 
     def fileno(self) -> int:
         """The listening descriptor, or -1 (beyond Node: for select() and handle passing)."""
@@ -225,10 +238,11 @@ class Server(Actor):
         # descriptors free up, and retrying at once would spin the hub.
         self._backoff = min(_BACKOFF_MAX, max(_BACKOFF_MIN, self._backoff * 2))
         self._pause_accepting(self._backoff)
-        self._defer(self._report_accept_error, from_oserror(exc, "accept"))
+        self._defer(self._report_accept_error, from_oserror(exc, "accept"), self._backoff)
 
-    def _report_accept_error(self, err: BaseException) -> None:
-        logger.warning("accept failed on %r: %s; retrying", self, err)
+    def _report_accept_error(self, err: BaseException, backoff: float) -> None:
+        diagnostics.publish_new(diagnostics.AcceptFailed, self, err, backoff)
+        logs.accept_failed(self, err, backoff)  # WARNING, rate-limited
         if self.listener_count("error"):
             self.emit("error", err)
 
@@ -254,18 +268,30 @@ class Server(Actor):
             os.close(fd)  # not a socket object yet: nobody else would close it
             return
         block_list = self._options.block_list
-        if block_list is not None and isinstance(addr, tuple):
+        # Behind a PROXY-protocol balancer the block list is for the real
+        # client, checked once its header is read (gnet.proxy_io).
+        if block_list is not None and isinstance(addr, tuple) and self._options.proxy_protocol is None:
             family = "ipv6" if lsock.family == _pysocket.AF_INET6 else "ipv4"
             if block_list.check(addr[0], family):
-                sock.close()  # Node: closed at once, no 'connection', no 'drop'
+                # Node: closed at once, no 'connection', no 'drop'; gnet tells who watches.
+                if diagnostics.subscribed() or logs.default_log.logs_drops():
+                    self._defer(self._report_drop, diagnostics.DROP_BLOCK_LIST, _drop_data(sock))
+                sock.close()
                 return
-        limit = self.max_connections
+        limit = self._max_connections
         if limit is not None and len(self._sockets) >= limit:
             data = _drop_data(sock)
             sock.close()
-            self._defer(self.emit, "drop", data)
+            self._defer(self._report_drop, diagnostics.DROP_MAX_CONNECTIONS, data)
             return
-        self._sockets.add(Socket._accepted(self, sock, self._options, self._connection_ended))
+        self._sockets.add(Socket._accepted(self, sock, self._options, self._connection_ended, addr))
+
+    def _report_drop(self, reason: str, data: dict[str, Any] | None) -> None:
+        """In the server's greenlet: a dropped connection's event, log line and ``'drop'``."""
+        diagnostics.publish_new(diagnostics.ConnectionDropped, self, reason, data)
+        logs.connection_dropped(self, reason, data)  # INFO, rate-limited
+        if reason == diagnostics.DROP_MAX_CONNECTIONS:
+            self.emit("drop", data)
 
     def _connection_ended(self, conn: Socket) -> None:
         """Each accepted socket's destroy hook: one slot free; maybe the server's 'close'."""
@@ -275,6 +301,21 @@ class Server(Actor):
 
     # ------------------------------------------------------------------
     # pause, limits, counts
+
+    @property
+    def max_connections(self) -> float | None:
+        """Node's ``maxConnections``: over it a new connection is closed and
+        ``'drop'`` fires.  None (the default) means no limit.
+
+        Checked when set (Node takes any value, and a bad one then decides
+        each connection's fate): a non-number raises ``ERR_INVALID_ARG_TYPE``,
+        NaN or a negative number ``ERR_OUT_OF_RANGE``.
+        """
+        return self._max_connections
+
+    @max_connections.setter
+    def max_connections(self, value: float | None) -> None:
+        self._max_connections = validate_max_connections(value)
 
     def pause(self, msecs: float = 1000) -> Server:
         """Stop accepting for ``msecs``, then resume; pending connections wait in the backlog."""
@@ -318,10 +359,34 @@ class Server(Actor):
             self.once("close", lambda: cb(err))
         self._closing = True
         self._listen_id += 1  # a pending host lookup must not bind any more
+        self._accept_completed()
         self._stop_listening()
         self._hold_ref(False)  # also the ref of a lookup that will now never bind
         self._emit_close_if_drained()
         return self
+
+    def _accept_completed(self) -> None:
+        """Accept the connections the kernel has already completed, before closing.
+
+        Closing the listening socket would reset them, yet their clients have
+        seen 'connect'.  Node's loop accepts them before it runs the code that
+        calls close() (a client of the same process closing the server in its
+        'connect' listener), and serves them to the end; so does gnet.
+        """
+        lsock = self._lsock
+        if lsock is None or self._pause_timer is not None:
+            return
+        for _ in range(_ACCEPT_BATCH * 64):  # at most a full backlog (somaxconn: 4096)
+            try:
+                fd, addr = lsock._accept()
+            except InterruptedError:
+                continue
+            except OSError:  # none left (EAGAIN), or none possible (EMFILE): stop
+                return
+            try:
+                self._on_accept(fd, addr)
+            except Exception as exc:
+                logger.error("accepting a connection on %r failed", self, exc_info=exc)
 
     def _stop_listening(self) -> None:
         lsock = self._lsock
@@ -353,20 +418,33 @@ class Server(Actor):
         diagnostics.publish_new(diagnostics.ServerClosed, self)
         self.emit("close")
 
-    def shutdown(self, timeout: float | None = None) -> None:
-        """Graceful stop (beyond Node, blocking): stop accepting, ``end()`` every
-        connection, wait up to ``timeout`` seconds for them to close, destroy
-        the rest, and return once the server has emitted ``'close'``.
+    def shutdown(
+        self, timeout: float | None = None, *, idle_after: float | None = drain.DEFAULT_IDLE_AFTER
+    ) -> int:
+        """Graceful stop (beyond Node, blocking), as HAProxy's soft-stop does it.
+
+        Stops accepting at once, sets :attr:`shutting_down` and emits
+        ``'shutdown'``; lets each connection finish its exchange, ending
+        (``end()``) only those idle for ``idle_after`` seconds (None: none);
+        destroys what is left ``timeout`` seconds after the call; returns once
+        the server has emitted ``'close'``, with the number of connections the
+        deadline destroyed.  :mod:`gnet.drain` says exactly what "idle"
+        means.  Timeouts in seconds.
         """
-        closed = gevent.event.Event()
-        self.once("close", closed.set)
-        self.close()
-        for conn in list(self._sockets):
-            conn.end()
-        if not closed.wait(timeout):
-            for conn in list(self._sockets):
-                conn.destroy()
-            closed.wait()
+        for name, value in (("timeout", timeout), ("idle_after", idle_after)):
+            if value is not None:
+                validate_msecs(value, name)  # a non-negative finite number, whatever the unit
+        return drain.shutdown(self, timeout, idle_after)
+
+    @property
+    def shutting_down(self) -> bool:
+        """True from :meth:`shutdown` until the server's ``'close'`` (beyond Node).
+
+        A straight-line handler that serves requests in a loop checks it
+        between requests; a Node-style one listens for the server's
+        ``'shutdown'`` event.
+        """
+        return self._drain is not None
 
     def __enter__(self) -> Server:
         return self

@@ -35,6 +35,11 @@ class IdleTimer:
         if self._fired:
             self._arm(self._seconds)
 
+    @property
+    def fired(self) -> bool:
+        """``on_idle`` ran and there was no activity since (diagnostics: ended by timeout)."""
+        return self._fired
+
     def close(self) -> None:
         if self._timer is not None:
             self._timer.close()

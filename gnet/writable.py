@@ -18,10 +18,12 @@ write side (FIN); ``'finish'`` follows.
 from __future__ import annotations
 
 from collections.abc import Callable
+from time import monotonic
 from typing import TYPE_CHECKING, Any
 
+from . import diagnostics
 from ._aliases import with_camel_aliases
-from .encodings import encoder
+from .encodings import encoder, normalize_encoding
 from .errors import io_error, make_error, system_error
 from .options import node_callback
 from .state import WRITE, Phase, ReadSide, WriteSide
@@ -62,6 +64,7 @@ class Writable:
         _idle: IdleTimer | None
         _sender: Any
         _waker: Any
+        _pressured_at: float | None
         allow_half_open: bool
 
         def emit(self, event: Any, *args: Any) -> bool: ...
@@ -126,8 +129,11 @@ class Writable:
         (then ``'drain'`` follows the flush).  ``callback(err)`` runs, in
         order, once the data is handed to the kernel.
         """
-        if callable(encoding):
-            encoding, callback = None, encoding
+        if encoding is not None:
+            if callable(encoding):
+                encoding, callback = None, encoding
+            elif type(data) is not str:
+                normalize_encoding(encoding)  # Node checks the name for a Buffer too
         if callback is not None:
             callback = node_callback(callback)
         chunk = data if type(data) is bytes else _to_bytes(data, encoding)
@@ -165,9 +171,17 @@ class Writable:
                 self._idle.touch()
             wq.push(chunk, callback)
         if self.writable_length >= self._whwm:
+            if not wq.need_drain and diagnostics.subscribed():
+                self._backpressure_started()
             wq.need_drain = True
             return False
         return True
+
+    def _backpressure_started(self) -> None:
+        # The start is kept only while someone subscribes: 'drain' then says how long it took.
+        event = diagnostics.BackpressureStarted(self, self.writable_length)  # type: ignore[arg-type]
+        self._pressured_at = event.at
+        diagnostics.publish(event)
 
     def _write_refused(self, callback: Callback | None) -> bool:
         if self._read_side is _R_ENDED and not self.allow_half_open:
@@ -242,6 +256,10 @@ class Writable:
 
     def _emit_drain(self) -> None:
         if self._phase < _DESTROYED:
+            started = self._pressured_at
+            if started is not None:
+                self._pressured_at = None
+                diagnostics.publish_new(diagnostics.BackpressureEnded, self, monotonic() - started)
             self.emit("drain")
 
     def cork(self) -> None:
@@ -272,10 +290,11 @@ class Writable:
             data, callback = None, data
         elif callable(encoding):
             encoding, callback = None, encoding
+        if callback is not None:
+            callback = node_callback(callback)  # checked before anything is written
         if data is not None:
             self.write(data, encoding)
         if callback is not None:
-            callback = node_callback(callback)
             if self._write_side is _W_FINISHED:
                 self._defer(callback, make_error("ERR_STREAM_ALREADY_FINISHED", "end"))
             elif self._phase >= _DESTROYED:

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import NoReturn
 
+from ..drain import DEFAULT_IDLE_AFTER
 from .cat import cmd_cat
 from .common import (
     _EXIT_INTERRUPTED,
@@ -41,9 +42,11 @@ from .common import (
     DEFAULT_HOST,
     DEFAULT_PORT,
     DEFAULT_SHUTDOWN_TIMEOUT,
+    UNIX_PATH_HELP,
     CommandError,
     Endpoint,
     _metrics_option,
+    _proxy_protocol_options,
     parse_endpoint,
 )
 from .echo import cmd_echo
@@ -73,6 +76,18 @@ def _shutdown_timeout_option(parser: argparse.ArgumentParser) -> None:
         help="on SIGINT/SIGTERM, how long open connections may take to finish "
         f"before they are closed (default {DEFAULT_SHUTDOWN_TIMEOUT:g})",
     )
+
+
+def _seconds_or_none(text: str) -> float | None:
+    if text.lower() == "none":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}")
+    return value
 
 
 def _systemd_epilog(command: str, ignored: str) -> str:
@@ -114,9 +129,23 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument(
         "port", nargs="?", metavar="PORT", help=f"TCP port (default {DEFAULT_PORT}; 0: any free)"
     )
-    where.add_argument("--path", metavar="PATH", help="listen on this UNIX socket instead")
+    where.add_argument(
+        "--path",
+        metavar="PATH",
+        help=f"listen on this UNIX socket instead ({UNIX_PATH_HELP}); a socket file left "
+        "by a server that is gone is replaced",
+    )
     echo.add_argument("--host", metavar="HOST", help=f"address to bind (default {DEFAULT_HOST})")
     _shutdown_timeout_option(echo)
+    echo.add_argument(
+        "--idle-after",
+        type=_seconds_or_none,
+        default=DEFAULT_IDLE_AFTER,
+        metavar="SECONDS",
+        help="while shutting down, end a connection once nothing has moved on it for this "
+        f"long ('none': let clients end their own; default {DEFAULT_IDLE_AFTER:g})",
+    )
+    _proxy_protocol_options(echo)
     _metrics_option(echo)
     add_server_tls_options(echo)
     echo.set_defaults(func=cmd_echo)
@@ -131,7 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cat.add_argument("host", nargs="?", metavar="HOST", help="host to connect to")
     cat.add_argument("port", nargs="?", metavar="PORT", help="TCP port")
-    cat.add_argument("--path", metavar="PATH", help="connect to this UNIX socket instead")
+    cat.add_argument(
+        "--path", metavar="PATH", help=f"connect to this UNIX socket instead ({UNIX_PATH_HELP})"
+    )
     cat.add_argument(
         "--connect-timeout",
         type=float,
@@ -154,13 +185,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="forward connections to another address",
         description="Accept connections on LISTEN and forward each to TARGET, both "
         "ways, with backpressure and half-close.  Each of LISTEN and TARGET is "
-        f"host:port, a port (on {DEFAULT_HOST}) or a UNIX socket path.  Prints a "
+        f"host:port, a port (on {DEFAULT_HOST}) or a UNIX socket path ({UNIX_PATH_HELP}; "
+        "a socket file left by a server that is gone is replaced).  Prints a "
         "summary line per connection and totals at exit.",
         epilog=_systemd_epilog("proxy", "LISTEN (write '-' to take only passed sockets)"),
     )
     proxy.add_argument("listen", metavar="LISTEN", help="where to accept connections")
     proxy.add_argument("target", metavar="TARGET", help="where to forward them")
     _shutdown_timeout_option(proxy)
+    _proxy_protocol_options(proxy)
+    proxy.add_argument(
+        "--send-proxy",
+        choices=("v1", "v2"),
+        help="send TARGET a PROXY protocol header naming each client (for HAProxy's "
+        "accept-proxy, or another gnet server with --proxy-protocol)",
+    )
     _metrics_option(proxy)
     add_server_tls_options(proxy)
     add_client_tls_options(proxy, " to TARGET")

@@ -25,6 +25,7 @@ from .common import (
     _parse_port,
     describe_error,
     log,
+    unix_path,
 )
 from .tlsopts import client_tls, open_connection
 
@@ -133,7 +134,7 @@ def cmd_cat(args: argparse.Namespace) -> int:
     if args.path is not None:
         if args.host is not None or args.port is not None:
             raise CommandError("--path takes no HOST or PORT")
-        endpoint = Endpoint(path=args.path)
+        endpoint = Endpoint(path=unix_path(args.path))
     else:
         if args.host is None or args.port is None:
             raise CommandError("expected HOST PORT or --path PATH")

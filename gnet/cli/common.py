@@ -4,8 +4,12 @@ serving until a signal (systemd-aware), and the ``--metrics`` endpoint."""
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
+import os
 import signal
+import socket
+import stat
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,6 +21,7 @@ import gevent.os
 
 import gnet
 from gnet import systemd
+from gnet.options import parse_server_options
 
 log = logging.getLogger("gnet.cli")
 
@@ -65,6 +70,16 @@ def _show_path(path: str) -> str:
     return "@" + path[1:] if path.startswith("\0") else path
 
 
+def unix_path(text: str) -> str:
+    """A UNIX socket path from the command line: a leading ``@`` names a socket in
+    Linux's abstract namespace (systemd's and ss(8)'s convention), which gnet
+    writes with a leading NUL; ``./@name`` is a file called ``@name``."""
+    return "\0" + text[1:] if text.startswith("@") else text
+
+
+UNIX_PATH_HELP = "a leading @ means Linux's abstract namespace (@name); ./@name is a file"
+
+
 def _host_port(host: str, port: object) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
@@ -86,8 +101,8 @@ def parse_endpoint(spec: str, default_host: str = DEFAULT_HOST) -> Endpoint:
         if not sep or not host:
             raise CommandError(f"invalid address {spec!r}: expected [host]:port")
         return Endpoint(host, _parse_port(port))
-    if "/" in spec or spec.startswith("\0"):
-        return Endpoint(path=spec)
+    if "/" in spec or spec.startswith(("\0", "@")):
+        return Endpoint(path=unix_path(spec))
     host, sep, port = spec.rpartition(":")
     if not sep:
         return Endpoint(path=spec)  # a bare name: a socket file in this directory
@@ -113,11 +128,52 @@ def peer_name(sock: gnet.Socket) -> str:
 
 def describe_error(err: BaseException) -> str:
     """One line for an error, with Node's code when the message lacks it."""
-    text = str(err) or type(err).__name__
+    text = (str(err) or type(err).__name__).replace("\0", "@")  # an abstract socket's name
     code = getattr(err, "code", None)
     if isinstance(code, str) and code not in text:
         text = f"{code}: {text}"
     return text
+
+
+# ---------------------------------------------------------------------------
+# a UNIX socket file left behind
+
+
+def clear_stale_socket(path: str) -> None:
+    """Make way for a server on ``path``: remove a socket file nobody listens on.
+
+    A server that was killed leaves its socket file, and listening there
+    then fails with EADDRINUSE.  A connect tells the two cases apart:
+    refused means the file is stale (it is removed, and the log says so);
+    accepted (or a full backlog) means another server is running, which is
+    an error that says so.  A file that is not a socket is left alone.
+    """
+    if path.startswith("\0"):
+        return  # abstract: the kernel frees the name with the last socket
+    try:
+        if not stat.S_ISSOCK(os.stat(path).st_mode):
+            return  # not ours to remove: listen's EADDRINUSE names the path
+    except OSError:
+        return  # nothing there (or unreadable: listen will say why)
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.setblocking(False)
+        result = probe.connect_ex(path)
+    finally:
+        probe.close()
+    if result in (0, errno.EAGAIN, errno.EINPROGRESS):
+        raise CommandError(f"{path}: another server is listening on this socket")
+    if result == errno.ECONNREFUSED:
+        log.info("removing the stale socket file %s (nobody listens on it)", path)
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise CommandError(
+                f"{path} is a stale socket file and cannot be removed ({exc.strerror}): "
+                "remove it, or choose another path"
+            ) from None
 
 
 # ---------------------------------------------------------------------------
@@ -196,14 +252,16 @@ def serve_until_signal(
             service.ready(f"listening on {where}")
 
     def on_error(err: BaseException) -> None:
-        if waiting == 0:
-            log.warning("server error: %s", describe_error(err))
-        elif not stopper.outcome.ready():
+        # Once listening, the only errors are accept failures (EMFILE...),
+        # which gnet retries and logs itself: logged once, not twice.
+        if waiting != 0 and not stopper.outcome.ready():
             stopper.outcome.set_exception(CommandError(describe_error(err)))
 
     for server, target in zip(servers, targets, strict=True):
         server.on("listening", on_listening)
         server.on("error", on_error)
+        if isinstance(target, Endpoint) and target.path is not None:
+            clear_stale_socket(target.path)
         try:
             server.listen(*(target.listen_args() if isinstance(target, Endpoint) else (target,)))
         except (TypeError, ValueError, OSError) as exc:  # Node's synchronous throws
@@ -234,6 +292,8 @@ def _serving_metrics(spec: str | None) -> Iterator[None]:
         raise CommandError(
             "--metrics needs prometheus-client: pip install 'gnet[prometheus]'"
         ) from None
+    if endpoint.path is not None:
+        clear_stale_socket(endpoint.path)
     try:  # prometheus-client's default registry: with the process's CPU, memory and GC
         started = start_metrics_server(*endpoint.listen_args())
     except (TypeError, ValueError, OSError) as exc:
@@ -252,5 +312,40 @@ def _metrics_option(parser: argparse.ArgumentParser) -> None:
         "--metrics",
         metavar="ADDRESS",
         help="serve Prometheus metrics at http://ADDRESS/metrics (host:port, a port on "
-        f"{DEFAULT_HOST}, or a UNIX socket path); needs prometheus-client",
+        f"{DEFAULT_HOST}, or a UNIX socket path: {UNIX_PATH_HELP}); needs prometheus-client",
     )
+
+
+# ---------------------------------------------------------------------------
+# the PROXY protocol and the drain: options echo and proxy share
+
+
+def _proxy_protocol_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--proxy-protocol",
+        choices=("v1", "v2", "auto"),
+        help="expect a PROXY protocol header (HAProxy send-proxy, send-proxy-v2) on each "
+        "connection; clients are then logged and counted by their real address",
+    )
+    parser.add_argument(
+        "--proxy-trusted",
+        metavar="ADDRESSES",
+        help="comma-separated addresses or CIDRs of the load balancers allowed to send "
+        "the header; other peers are dropped (default: any)",
+    )
+
+
+def proxy_server_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``create_server`` options of ``--proxy-protocol`` and ``--proxy-trusted``."""
+    if args.proxy_protocol is None:
+        if args.proxy_trusted is not None:
+            raise CommandError("--proxy-trusted needs --proxy-protocol")
+        return {}
+    options: dict[str, Any] = {"proxy_protocol": args.proxy_protocol}
+    if args.proxy_trusted is not None:
+        options["proxy_trusted"] = [a.strip() for a in args.proxy_trusted.split(",") if a.strip()]
+    try:
+        parse_server_options(options, {})  # checks the addresses now, as one error line
+    except (TypeError, ValueError, gnet.NodeError) as exc:
+        raise CommandError(f"--proxy-trusted: {describe_error(exc)}") from None
+    return options

@@ -23,7 +23,9 @@ from .common import (
     listen_targets,
     log,
     peer_name,
+    proxy_server_options,
     serve_until_signal,
+    unix_path,
 )
 from .tlsopts import create_server, server_tls
 
@@ -35,12 +37,13 @@ def cmd_echo(args: argparse.Namespace) -> int:
     if args.path is not None:
         if args.host is not None or args.port is not None:
             raise CommandError("--path takes no PORT or --host")
-        endpoint = Endpoint(path=args.path)
+        endpoint = Endpoint(path=unix_path(args.path))
     else:
         port = DEFAULT_PORT if args.port is None else _parse_port(args.port)
         endpoint = Endpoint(args.host or DEFAULT_HOST, port)
     tls = server_tls(args)
 
+    server_options = proxy_server_options(args)
     connections: set[gnet.Socket] = set()
 
     def on_connection(sock: gnet.Socket) -> None:
@@ -58,18 +61,22 @@ def cmd_echo(args: argparse.Namespace) -> int:
 
     with _serving_metrics(args.metrics), _Stopper() as stopper, systemd.Service() as service:
         servers = serve_until_signal(
-            lambda: create_server({}, tls, on_connection),
+            lambda: create_server(server_options, tls, on_connection),
             listen_targets("echo", endpoint),
             stopper,
             service,
             lambda addr: f"listening on {addr}",
         )
         service.stopping(args.shutdown_timeout, f"closing {len(connections)} connection(s)")
-        # A second signal while draining cuts the remaining connections short;
-        # shutdown() then returns as soon as the server has emitted 'close'.
+        # Clients mid-stream go on until they end; idle ones are ended after
+        # --idle-after; what is left at the timeout is closed (gnet.drain).  A
+        # second signal cuts the rest short; shutdown() then returns as soon
+        # as the server has emitted 'close'.
         forcer = gevent.spawn(_destroy_on, stopper.forced, connections)
+        timeout, idle_after = args.shutdown_timeout, args.idle_after
         try:
-            for stop in [gevent.spawn(s.shutdown, args.shutdown_timeout) for s in servers]:
+            stops = [gevent.spawn(s.shutdown, timeout, idle_after=idle_after) for s in servers]
+            for stop in stops:
                 stop.get()
         finally:
             forcer.kill()

@@ -14,6 +14,7 @@ import gevent.os
 
 import gnet
 from gnet import systemd
+from gnet.proxy_protocol import Command, build_v1, build_v2
 
 from .common import (
     CommandError,
@@ -25,6 +26,7 @@ from .common import (
     log,
     parse_endpoint,
     peer_name,
+    proxy_server_options,
     serve_until_signal,
 )
 from .tlsopts import client_tls, connect, create_server, server_tls
@@ -75,8 +77,11 @@ class _Pair:
 class _Proxy:
     """Accepts, connects each client to the target, and keeps the books."""
 
-    def __init__(self, target: Endpoint, tls: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, target: Endpoint, send_proxy: str | None = None, tls: dict[str, Any] | None = None
+    ) -> None:
         self.target = target
+        self.send_proxy = send_proxy
         self.tls = tls  # TLS to the target (origination), or None
         self.pairs: set[_Pair] = set()
         self.drained = gevent.event.Event()
@@ -87,6 +92,8 @@ class _Proxy:
 
     def on_connection(self, client: gnet.Socket) -> None:
         options = dict(self.target.connect_options(), allow_half_open=True)
+        if self.send_proxy is not None:
+            options["proxy_header"] = _proxy_header(client, self.send_proxy)
         target = connect(options, self.tls)
         # Writes to a connecting socket are queued, and write() returning
         # False pauses the source: so piping at once is safe and bounded.
@@ -118,20 +125,40 @@ class _Proxy:
         )
 
 
+def _proxy_header(client: gnet.Socket, version: str) -> bytes:
+    """The PROXY header that names ``client`` to the target.
+
+    A header that came in (``--proxy-protocol``) is passed on as it named the
+    connection; else the client's own endpoints; a UNIX client has none
+    (v1 ``UNKNOWN``, v2 ``UNSPEC``: the target uses the connection's own).
+    """
+    came = client.proxy
+    if came is not None and came.command is Command.PROXY and came.ip_family is not None:
+        ends = came.source_address, came.source_port, came.destination_address, came.destination_port
+    else:
+        ends = client.remote_address, client.remote_port, client.local_address, client.local_port
+    build = build_v1 if version == "v1" else build_v2
+    src, sport, dst, dport = ends
+    if src is None or sport is None or dst is None or dport is None:
+        return build(None, None)
+    return build((src, sport), (dst, dport))
+
+
 def cmd_proxy(args: argparse.Namespace) -> int:
     listen = None if args.listen == "-" else parse_endpoint(args.listen)
     target = parse_endpoint(args.target)
     if target.port is not None and not 0 < target.port < 65536:
         # Checked now: in the connection listener it would fail every client.
         raise CommandError(f"invalid target port {target.port}: expected 1 to 65535")
-    proxy = _Proxy(target, client_tls(args))
+    server_options = {"allow_half_open": True, **proxy_server_options(args)}
+    proxy = _Proxy(target, args.send_proxy, client_tls(args))
     tls = server_tls(args)  # TLS from the clients (termination), or None
     with _serving_metrics(args.metrics), _Stopper() as stopper, systemd.Service() as service:
         servers = serve_until_signal(
             # allow_half_open: a client's FIN must reach the target (and back)
             # as a FIN, not end the whole connection; each socket closes once
             # both directions are done.
-            lambda: create_server({"allow_half_open": True}, tls, proxy.on_connection),
+            lambda: create_server(server_options, tls, proxy.on_connection),
             listen_targets("proxy", listen),
             stopper,
             service,

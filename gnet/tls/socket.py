@@ -225,6 +225,7 @@ class TLSSocket(Socket):
         self._family = transport.family
         self._shell = shell
         self._wrapped = True
+        self._id = shell.connection_id  # one connection, one id in events and logs
         shell._transport = ShellTransport(raw, self)  # type: ignore[arg-type]
         self._phase = PHASE["connect"][_NEW]
         self._tls_phase = TLSPhase.HANDSHAKE

@@ -386,6 +386,27 @@ def test_tls_settings_are_refused(gunicorn: Callable[..., Gunicorn], tmp_path: P
     assert "gnet.gunicorn.Worker serves plain TCP" in proc.stderr
 
 
+@pytest.mark.parametrize(
+    ("allow", "served"), [("127.0.0.1,::1", True), ("10.0.0.0/8", False), ("*", True)]
+)
+def test_proxy_protocol_options_read_the_header_before_the_handler(
+    gunicorn: Callable[..., Gunicorn], allow: str, served: bool
+) -> None:
+    from gnet.proxy_protocol import build_v2
+
+    run = gunicorn(
+        "-w", "1", "-b", "127.0.0.1:0", "--proxy-protocol", "v2", "--proxy-allow-from", allow
+    )
+    run.wait_workers(1)
+    with Client(run.address) as client:
+        client.sock.sendall(build_v2(("203.0.113.5", 5000), ("192.0.2.1", 80)))
+        if served:
+            assert client.ask("peer") == "203.0.113.5:5000"
+        else:  # gunicorn's --proxy-allow-from: the balancer is not trusted
+            with pytest.raises(ConnectionError):
+                client.ask("peer")
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

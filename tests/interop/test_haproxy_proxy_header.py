@@ -1,4 +1,4 @@
-"""gnet.proxy_protocol against a real HAProxy, both directions, without the server hook.
+"""gnet's PROXY protocol against a real HAProxy, both directions.
 
 * HAProxy ``send-proxy`` / ``send-proxy-v2`` (with ``proxy-v2-options crc32c,
   unique-id``) in front of a plain listening socket: the header it sends
@@ -8,6 +8,10 @@
   HAProxy accepts our header and relays the addresses we put in it (seen in
   the v2 header it sends on to the backend); a header with a broken
   checksum makes it drop the connection.
+* A gnet server with ``proxy_protocol`` behind HAProxy ``send-proxy`` /
+  ``send-proxy-v2``: the handler sees the test client's real address and
+  port; with HAProxy outside ``proxy_trusted`` the connection is dropped.
+* ``gnet proxy --send-proxy v2`` in front of HAProxy's ``accept-proxy``.
 
 Each HAProxy runs in the foreground (``-db``) on a free port and is killed at
 teardown; every wait is bounded.
@@ -17,14 +21,18 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import gevent
+import gevent.socket
 import pytest
 
+import gnet
 from gnet.proxy_protocol import ProxyHeader, ProxyParser, build_v1, build_v2
-from support import require_tool
+from support import PipeReader, port_of, recv_exactly, require_tool
 
 TIMEOUT = 10.0
 
@@ -189,3 +197,82 @@ def test_haproxy_drops_a_header_with_a_bad_checksum(
     backend.settimeout(0.5)
     with pytest.raises(TimeoutError):
         backend.accept()[0].close()
+
+
+# ---------------------------------------------------------------------------
+# gnet servers with proxy_protocol behind HAProxy, and gnet proxy --send-proxy into it
+
+
+@pytest.mark.parametrize(("send", "mode"), [("send-proxy", "v1"), ("send-proxy-v2", "v2")])
+def test_gnet_server_behind_haproxy_sees_the_client_s_real_port(
+    haproxy: Callable[[str, str], int], server_factory: Callable[..., gnet.Server], send: str, mode: str
+) -> None:
+    seen: list[tuple[object, object, object]] = []
+
+    def handler(sock: gnet.Socket) -> None:
+        seen.append((sock.remote_address, sock.remote_port, sock.proxy))
+        sock.pipe(sock)
+
+    server = server_factory(handler, proxy_protocol=mode, proxy_trusted="127.0.0.1")
+    port = haproxy("", f"127.0.0.1:{port_of(server)} {send}")
+    with gevent.socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as client:
+        client.sendall(b"through haproxy")
+        assert recv_exactly(client, 15) == b"through haproxy"
+        client_port = client.getsockname()[1]
+    ((address, remote_port, header),) = seen
+    assert (address, remote_port) == ("127.0.0.1", client_port)
+    assert isinstance(header, ProxyHeader) and header.version == int(mode[1])
+    assert header.destination_port == port
+
+
+def test_gnet_server_drops_haproxy_when_it_is_not_trusted(
+    haproxy: Callable[[str, str], int], server_factory: Callable[..., gnet.Server]
+) -> None:
+    server = server_factory(lambda sock: sock.pipe(sock), proxy_protocol="v2", proxy_trusted="10.0.0.0/8")
+    drops: list[object] = []
+    server.on("drop", drops.append)
+    port = haproxy("", f"127.0.0.1:{port_of(server)} send-proxy-v2")
+    with gevent.socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as client:
+        client.sendall(b"x")
+        try:
+            assert client.recv(100) == b""
+        except ConnectionResetError:
+            pass
+    assert [d["reason"] for d in drops] == ["proxy_untrusted"]  # type: ignore[index]
+
+
+def test_gnet_proxy_send_proxy_v2_into_haproxy_accept_proxy(
+    haproxy: Callable[[str, str], int],
+) -> None:
+    # client -> gnet proxy --send-proxy v2 -> HAProxy accept-proxy -> backend:
+    # HAProxy takes our header and relays the test client's address onward.
+    backend = gevent.socket.socket()
+    backend.bind(("127.0.0.1", 0))
+    backend.listen(4)
+    try:
+        port = haproxy("accept-proxy", f"127.0.0.1:{backend.getsockname()[1]} send-proxy-v2")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gnet", "proxy", "0", str(port), "--send-proxy", "v2"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            out = PipeReader(proc.stdout)
+            line = out.expect(r"^listening on ", TIMEOUT).string
+            proxy_port = int(line.split(",")[0].rsplit(":", 1)[1])
+            with gevent.socket.create_connection(("127.0.0.1", proxy_port), timeout=TIMEOUT) as client:
+                client.sendall(b"payload")
+                with gevent.Timeout(TIMEOUT):
+                    conn, _ = backend.accept()
+                with conn:
+                    conn.settimeout(TIMEOUT)
+                    relayed, rest = read_header(conn, len(b"payload"))
+                client_port = client.getsockname()[1]
+        finally:
+            proc.terminate()
+            proc.communicate(timeout=TIMEOUT)
+    finally:
+        backend.close()
+    assert (relayed.source_address, relayed.source_port) == ("127.0.0.1", client_port)
+    assert (relayed.destination_address, relayed.destination_port) == ("127.0.0.1", proxy_port)
+    assert rest == b"payload"

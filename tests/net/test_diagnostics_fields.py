@@ -2,8 +2,9 @@
 durations, how a connection ended), over real connections.
 
 test_diagnostics.py covers which event is published when; this module
-covers what the events say.  The events the core does not publish yet are
-covered by test_observability_wiring.py.
+covers what the events say.  test_observability_wiring.py covers the
+socket's id and start time, drops, timeouts, backpressure, listen failures
+and the log records.
 """
 
 from __future__ import annotations

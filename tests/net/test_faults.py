@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import gevent
+import gevent.pool
 import pytest
 
 import gnet
@@ -158,7 +159,7 @@ def test_handler_exception__ends_only_that_connection(
     logged = [
         r
         for r in caplog.records
-        if r.name == "gnet" and r.exc_info is not None and r.exc_info[1] is errors[0]
+        if r.name.startswith("gnet") and r.exc_info is not None and r.exc_info[1] is errors[0]
     ]
     assert logged, f"the exception was not logged with its traceback on 'gnet': {caplog.text}"
     assert logged[0].levelno >= logging.ERROR
@@ -298,7 +299,10 @@ EMFILE_SERVER = """
 import logging, os, resource, sys
 
 import gevent
+import zope.event
+
 import gnet
+import gnet.diagnostics
 
 logging.basicConfig(
     stream=sys.stderr, level=logging.WARNING, format="%(name)s %(levelname)s %(message)s"
@@ -322,6 +326,12 @@ def on_connection(conn):
     conn.pipe(conn)
 
 
+def on_event(event):
+    if isinstance(event, gnet.diagnostics.AcceptFailed):
+        print(f"AcceptFailed {event.error.code} backoff {event.backoff}", file=sys.stderr, flush=True)
+
+
+zope.event.subscribers.append(on_event)
 server = gnet.create_server(on_connection)
 server.listen(0, "127.0.0.1")
 gnet.once(server, "listening", timeout=10)
@@ -386,11 +396,15 @@ def test_emfile_on_accept__server_survives_logs_and_recovers(tmp_path: Path) -> 
                             clients[i].close()
 
         # Phase 1: the server runs out of descriptors, logs it, keeps running.
-        collect(time.monotonic() + 15.0, lambda: "EMFILE" in err.text, close_served=False)
+        # Until the log line: the AcceptFailed line (published first) says EMFILE too.
+        collect(time.monotonic() + 15.0, lambda: "gnet.server WARNING" in err.text, close_served=False)
         assert proc.poll() is None, f"the server died: {err.text!r}"
         assert len(served) <= room
         assert len(served) < n_clients
-        assert "gnet WARNING" in err.text and "accept" in err.text, err.text
+        assert "gnet.server WARNING" in err.text and "accept" in err.text, err.text
+        # Published before the log line, with the back-off the server waits.
+        assert "AcceptFailed EMFILE backoff 0.01" in err.text, err.text
+        assert err.text.index("AcceptFailed") < err.text.index("gnet.server WARNING")
         # Phase 2: the served clients leave; the waiting ones are accepted and served.
         for i in served:
             clients[i].close()

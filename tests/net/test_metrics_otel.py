@@ -209,7 +209,7 @@ def test_unix_server__attributes(
     assert dict(point.attributes) == {"network.transport": "unix", "server.address": sock_path}
 
 
-def test_phase_two_events__rejections_and_tls(
+def test_rejection_accept_timeout_and_tls_events__recorded(
     reader: Reader, otel: OpenTelemetryMetrics, track: Any
 ) -> None:
     conns: list[gnet.Socket] = []

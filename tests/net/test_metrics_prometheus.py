@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import gevent
+import gevent.socket
 import pytest
 
 import gnet
@@ -245,11 +246,67 @@ def test_client_connect_failure__counted_by_error_type(
     assert scrape.find("gnet_client_connect_duration_seconds_count", transport="tcp") == []
 
 
-def test_events_not_yet_published_by_the_core__counted(
+def test_drops_timeouts_backpressure_and_listen_failure__from_real_traffic(
     metrics: PrometheusMetrics, track: Any
 ) -> None:
-    # The consumer side of the events the core publishes in phase 2, fed
-    # with real servers and sockets.
+    conns: list[gnet.Socket] = []
+    idle: list[gnet.Socket] = []
+
+    def handler(conn: gnet.Socket) -> None:
+        conns.append(conn)
+        conn.set_timeout(20)
+        conn.on("timeout", lambda: idle.append(conn))
+
+    block_list = gnet.BlockList()
+    server: gnet.Server = track(gnet.create_server({"block_list": block_list}, handler))
+    name = listen_local(server)
+    port = port_of(server)
+    labels = {"server": name, "transport": "tcp", "tls": "false"}
+    peer: gnet.Socket = track(gnet.open_connection(port, "127.0.0.1", timeout=T))
+    wait_until(lambda: len(idle) == 1)  # an idle 'timeout' (the connection stays open)
+    (conn,) = conns
+    # Backpressure: write until write() says stop, then let the peer drain it all.
+    drained: list[bool] = []
+    conn.on("drain", lambda: drained.append(True))
+    while conn.write(b"x" * 1_000_000):
+        pass
+    while peer.bytes_read < conn.bytes_written:
+        peer.recv(timeout=T)
+    wait_until(lambda: bool(drained))
+    # Two drops at the limit, one by the block list.
+    server.max_connections = 1
+    drops: list[Any] = []
+    server.on("drop", drops.append)
+    for _ in range(2):
+        with socket.create_connection(("127.0.0.1", port), timeout=T):
+            pass
+    wait_until(lambda: len(drops) == 2)
+    block_list.add_address("127.0.0.1")
+    with gevent.socket.create_connection(("127.0.0.1", port), timeout=T) as raw:
+        assert raw.recv(1) == b""  # closed at once
+    # A listen() on the port in use.
+    taken: gnet.Server = track(gnet.create_server())
+    taken.listen({"port": port, "host": "127.0.0.1", "exclusive": True})
+    with pytest.raises(OSError):
+        gnet.once(taken, "listening", timeout=T)
+    wait_until(lambda: server.connections == 1)
+    scrape = Scrape(metrics.registry)
+    assert scrape.value("gnet_connections_dropped_total", reason="max_connections", **labels) == 2
+    assert scrape.value("gnet_connections_dropped_total", reason="block_list", **labels) == 1
+    assert scrape.value("gnet_socket_timeouts_total", **labels) >= 1
+    assert scrape.value("gnet_backpressure_events_total", **labels) == 1
+    assert scrape.value("gnet_backpressure_seconds_total", **labels) > 0
+    assert scrape.value("gnet_connections_write_blocked", **labels) == 0
+    assert scrape.value("gnet_listen_errors_total", code="EADDRINUSE") == 1
+    assert scrape.value("gnet_connections_total", **labels) == 1
+
+
+def test_tls_proxy_and_accept_failure_events__counted(
+    metrics: PrometheusMetrics, track: Any
+) -> None:
+    # The events gnet.tls and the PROXY protocol publish, and an accept()
+    # failure (EMFILE: tests/net/test_faults.py provokes a real one), fed by
+    # hand with a real server and socket.
     conns: list[gnet.Socket] = []
     server: gnet.Server = track(gnet.create_server(conns.append))
     name = listen_local(server)
@@ -259,32 +316,21 @@ def test_events_not_yet_published_by_the_core__counted(
     wait_until(lambda: len(conns) == 1)
     (conn,) = conns
     publish = diagnostics.publish
-    publish(diagnostics.ConnectionDropped(server, diagnostics.DROP_MAX_CONNECTIONS))
-    publish(diagnostics.ConnectionDropped(server, diagnostics.DROP_MAX_CONNECTIONS))
-    publish(diagnostics.ConnectionDropped(server, diagnostics.DROP_BLOCK_LIST))
     publish(diagnostics.AcceptFailed(server, gnet.errors.system_error("EMFILE", "accept"), 0.01))
-    publish(diagnostics.ListenFailed(server, gnet.errors.system_error("EADDRINUSE", "listen")))
-    publish(diagnostics.SocketTimeout(conn, 1000))
-    publish(diagnostics.BackpressureStarted(conn, 20000))
-    publish(diagnostics.BackpressureEnded(conn, 0.25))
     publish(diagnostics.TLSHandshakeStarted(conn, True))
     publish(diagnostics.TLSHandshakeStarted(conn, True))
     publish(
         diagnostics.TLSHandshakeCompleted(conn, True, 0.003, "TLSv1.3", "TLS_AES_256_GCM_SHA384")
     )
     publish(diagnostics.ProxyHeaderReceived(conn, "v2", {}))
+    publish(diagnostics.ConnectionDropped(server, diagnostics.DROP_PROXY_REJECTED))
     scrape = Scrape(metrics.registry)
-    assert scrape.value("gnet_connections_dropped_total", reason="max_connections", **labels) == 2
-    assert scrape.value("gnet_connections_dropped_total", reason="block_list", **labels) == 1
     assert scrape.value("gnet_accept_errors_total", code="EMFILE", **labels) == 1
-    assert scrape.value("gnet_listen_errors_total", code="EADDRINUSE") == 1
-    assert scrape.value("gnet_socket_timeouts_total", **labels) == 1
-    assert scrape.value("gnet_backpressure_events_total", **labels) == 1
-    assert scrape.value("gnet_backpressure_seconds_total", **labels) == 0.25
     assert scrape.value("gnet_tls_handshakes_active", **labels) == 1
     assert scrape.value("gnet_tls_handshake_duration_seconds_count", **labels) == 1
     assert scrape.value("gnet_tls_handshake_duration_seconds_bucket", le="0.005", **labels) == 1
     assert scrape.value("gnet_proxy_headers_total", version="v2", **labels) == 1
+    assert scrape.value("gnet_connections_dropped_total", reason="proxy_rejected", **labels) == 1
     publish(
         diagnostics.TLSHandshakeFailed(
             conn, True, RuntimeError("x"), 0.1, "ERR_SSL_NO_APPLICATION_PROTOCOL"

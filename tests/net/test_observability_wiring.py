@@ -1,10 +1,10 @@
 """The core's side of observability: where it publishes events and what it logs.
 
-These are the publish points and log calls the restructured core makes
-(issue 15, phase 2).  Each test is marked ``xfail(strict=True)`` until the
-core is wired: a test that starts passing fails the run, so its marker is
-removed with the change that wires it.  Every test fails fast (it waits for
-a gnet event that already happens, then checks what came with it).
+The publish points and log calls of the core (issue 15): the socket's own
+connection id and start time, the events published from the socket, the
+server and the write path, and the records that go through gnet.logs.
+Every test fails fast (it waits for a gnet event that always happens, then
+checks what came with it).
 """
 
 from __future__ import annotations
@@ -26,8 +26,6 @@ from gnet import diagnostics, logs
 from support import port_of
 
 T = 5.0
-
-phase2 = pytest.mark.xfail(strict=True, reason="issue 15 phase 2: the core is not wired yet")
 
 
 @contextmanager
@@ -66,7 +64,6 @@ def fresh_limits(monkeypatch: pytest.MonkeyPatch) -> None:
 # what the socket exposes
 
 
-@phase2
 def test_socket_has_a_read_only_connection_id(track: Any) -> None:
     conns: list[gnet.Socket] = []
     with recording() as events:
@@ -74,15 +71,14 @@ def test_socket_has_a_read_only_connection_id(track: Any) -> None:
         port = listen_local(server)
         peer: gnet.Socket = track(gnet.open_connection(port, "127.0.0.1", timeout=T))
         wait_until(lambda: bool(conns))
-    ids = {peer.connection_id, conns[0].connection_id}  # type: ignore[attr-defined]
+    ids = {peer.connection_id, conns[0].connection_id}
     assert len(ids) == 2 and all(isinstance(i, int) and i > 0 for i in ids)
     (accepted,) = of(events, diagnostics.ConnectionAccepted)
-    assert accepted.connection_id == conns[0].connection_id  # type: ignore[attr-defined]
+    assert accepted.connection_id == conns[0].connection_id
     with pytest.raises(AttributeError):
-        peer.connection_id = 1  # type: ignore[attr-defined]
+        peer.connection_id = 1
 
 
-@phase2
 def test_duration_known_without_a_subscriber_at_the_start(track: Any) -> None:
     # The socket keeps its own start time: a subscriber that arrives late
     # still gets the duration.
@@ -101,7 +97,6 @@ def test_duration_known_without_a_subscriber_at_the_start(track: Any) -> None:
 # events the core publishes
 
 
-@phase2
 def test_socket_timeout__published_before_timeout(track: Any) -> None:
     timeline: list[Any] = []
     conns: list[gnet.Socket] = []
@@ -130,7 +125,6 @@ def test_socket_timeout__published_before_timeout(track: Any) -> None:
     assert closed[0].outcome == diagnostics.TIMEOUT
 
 
-@phase2
 def test_backpressure__started_on_false_write_ended_before_drain(track: Any) -> None:
     conns: list[gnet.Socket] = []
     drained: list[str] = []
@@ -154,7 +148,6 @@ def test_backpressure__started_on_false_write_ended_before_drain(track: Any) -> 
     assert ended.duration >= 0 and ended.at >= started.at
 
 
-@phase2
 def test_connection_dropped__max_connections_before_drop(track: Any) -> None:
     drops: list[Any] = []
     with recording() as events:
@@ -171,7 +164,6 @@ def test_connection_dropped__max_connections_before_drop(track: Any) -> None:
     assert dropped.connection_id > 0
 
 
-@phase2
 def test_connection_dropped__block_list(track: Any) -> None:
     block_list = gnet.BlockList()
     block_list.add_address("127.0.0.1")
@@ -184,7 +176,6 @@ def test_connection_dropped__block_list(track: Any) -> None:
     assert dropped.reason == diagnostics.DROP_BLOCK_LIST
 
 
-@phase2
 def test_listen_failed__before_error(track: Any) -> None:
     taken: gnet.Server = track(gnet.create_server())
     port = listen_local(taken)
@@ -196,13 +187,29 @@ def test_listen_failed__before_error(track: Any) -> None:
     (failed,) = of(events, diagnostics.ListenFailed)
     assert failed.server is server
     assert diagnostics.error_code(failed.error) == "EADDRINUSE"
+    assert failed.address == {"host": "127.0.0.1", "port": port}
+
+
+def test_listener_exception__a_servers_listener_too(
+    track: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken() -> None:
+        raise RuntimeError("bug in a 'listening' listener")
+
+    with recording() as events:
+        server: gnet.Server = track(gnet.create_server())
+        server.on("listening", broken)
+        server.listen(0, "127.0.0.1")
+        wait_until(lambda: bool(of(events, diagnostics.ListenerException)))
+    (published,) = of(events, diagnostics.ListenerException)
+    assert published.emitter is server and published.connection_id == 0
+    assert any(r.exc_info is not None and r.exc_info[1] is published.error for r in caplog.records)
 
 
 # ==========================================================================
 # what the core logs
 
 
-@phase2
 def test_slow_clients_flood__a_few_info_lines_no_tracebacks(
     track: Any, caplog: pytest.LogCaptureFixture, fresh_limits: None
 ) -> None:
@@ -227,7 +234,6 @@ def test_slow_clients_flood__a_few_info_lines_no_tracebacks(
     assert all(r.name == "gnet.connection" and r.levelno == logging.INFO for r in timeouts)
 
 
-@phase2
 def test_expected_outcome__no_listener_exception_event(
     track: Any, caplog: pytest.LogCaptureFixture, fresh_limits: None
 ) -> None:
@@ -237,7 +243,7 @@ def test_expected_outcome__no_listener_exception_event(
         conn.on("close", lambda _e: closed.append(conn))
         conn.recv_exactly(10, timeout=T)  # the peer ends after 3 bytes
 
-    with recording() as events:
+    with recording() as events, caplog.at_level(logging.INFO, logger="gnet"):
         server: gnet.Server = track(gnet.create_server(handler))
         port = listen_local(server)
         with gnet.open_connection(port, "127.0.0.1", timeout=T) as peer:
@@ -246,10 +252,9 @@ def test_expected_outcome__no_listener_exception_event(
     assert of(events, diagnostics.ListenerException) == []
     (record,) = [r for r in caplog.records if getattr(r, "gnet_reason", None) == "incomplete_read"]
     assert record.levelno == logging.INFO and record.exc_info is None
-    assert record.gnet_connection_id == diagnostics.connection_id(closed[0])  # type: ignore[attr-defined]
+    assert record.gnet_connection_id == diagnostics.connection_id(closed[0])
 
 
-@phase2
 def test_peer_reset_in_a_handler__one_info_line(
     track: Any, caplog: pytest.LogCaptureFixture, fresh_limits: None
 ) -> None:
@@ -272,4 +277,109 @@ def test_peer_reset_in_a_handler__one_info_line(
     resets = [r for r in caplog.records if getattr(r, "gnet_error_code", None) == "ECONNRESET"]
     assert len(resets) == 1  # one line, not one per path that saw the error
     assert resets[0].levelno == logging.INFO and resets[0].exc_info is None
-    assert resets[0].gnet_peer.startswith("127.0.0.1:")  # type: ignore[attr-defined]
+    assert resets[0].gnet_peer.startswith("127.0.0.1:")
+
+
+def test_activity_after_timeout__the_close_is_clean(track: Any) -> None:
+    # Only a socket still idle since its 'timeout' ended by timeout.
+    conns: list[gnet.Socket] = []
+    fired: list[str] = []
+
+    def handler(conn: gnet.Socket) -> None:
+        conns.append(conn)
+        conn.set_timeout(20)
+        conn.on("timeout", lambda: fired.append("timeout"))
+        conn.on("data", lambda chunk: conn.destroy())
+
+    with recording() as events:
+        server: gnet.Server = track(gnet.create_server(handler))
+        port = listen_local(server)
+        peer: gnet.Socket = track(gnet.open_connection(port, "127.0.0.1", timeout=T))
+        wait_until(lambda: bool(fired))
+        peer.write(b"still here")
+        wait_until(lambda: bool(of(events, diagnostics.ConnectionClosed)))
+    closed = [e for e in of(events, diagnostics.ConnectionClosed) if e.socket is conns[0]]
+    assert closed[0].outcome == diagnostics.CLEAN
+
+
+def test_backpressure__no_end_event_without_a_start(track: Any) -> None:
+    # A subscriber that arrives while write() is already refusing gets no
+    # BackpressureEnded without its start (and the socket kept no start time).
+    conns: list[gnet.Socket] = []
+    server: gnet.Server = track(gnet.create_server(conns.append))
+    port = listen_local(server)
+    peer: gnet.Socket = track(gnet.open_connection(port, "127.0.0.1", timeout=T))
+    wait_until(lambda: bool(conns))
+    conn = conns[0]
+    drained: list[str] = []
+    conn.on("drain", lambda: drained.append("drain"))
+    while conn.write(b"x" * 1_000_000):
+        pass
+    with recording() as events:
+        while peer.bytes_read < conn.bytes_written:
+            peer.recv(timeout=T)
+        wait_until(lambda: bool(drained))
+    assert of(events, diagnostics.BackpressureEnded) == []
+
+
+def test_drops__logged_on_gnet_server_with_the_peer(
+    track: Any, caplog: pytest.LogCaptureFixture, fresh_limits: None
+) -> None:
+    drops: list[Any] = []
+    server: gnet.Server = track(gnet.create_server())
+    server.max_connections = 0
+    server.on("drop", drops.append)
+    port = listen_local(server)
+    with caplog.at_level(logging.INFO, logger="gnet"):
+        with socket.create_connection(("127.0.0.1", port), timeout=T) as raw:
+            wait_until(lambda: bool(drops))
+            peer_port = raw.getsockname()[1]
+    (record,) = [r for r in caplog.records if r.name == "gnet.server"]
+    assert record.levelno == logging.INFO
+    assert record.gnet_reason == diagnostics.DROP_MAX_CONNECTIONS
+    assert record.gnet_peer == f"127.0.0.1:{peer_port}"
+    assert record.gnet_local == f"127.0.0.1:{port}"
+
+
+def test_unhandled_reset__one_info_line(
+    track: Any, caplog: pytest.LogCaptureFixture, fresh_limits: None
+) -> None:
+    # Event style, no 'error' listener: the reset is the connection's fate, one line.
+    closed: list[gnet.Socket] = []
+
+    def handler(conn: gnet.Socket) -> None:
+        conn.on("close", lambda _e: closed.append(conn))
+        conn.resume()
+
+    server: gnet.Server = track(gnet.create_server(handler))
+    port = listen_local(server)
+    with caplog.at_level(logging.DEBUG, logger="gnet"):
+        raw = socket.create_connection(("127.0.0.1", port), timeout=T)
+        wait_until(lambda: server.connections == 1)
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        local_port = raw.getsockname()[1]
+        raw.close()
+        wait_until(lambda: bool(closed))
+    (record,) = [r for r in caplog.records if r.name.startswith("gnet")]
+    assert (record.levelno, record.exc_info) == (logging.INFO, None)
+    assert record.gnet_error_code == "ECONNRESET"
+    assert record.gnet_peer == f"127.0.0.1:{local_port}"
+    assert record.gnet_connection_id == closed[0].connection_id
+
+
+def test_a_client_that_never_connected__logged_with_where_it_was_going(
+    caplog: pytest.LogCaptureFixture, fresh_limits: None, track: Any
+) -> None:
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    closed_port = probe.getsockname()[1]
+    probe.close()
+    with caplog.at_level(logging.INFO, logger="gnet"):
+        closed = gevent.event.Event()
+        client: gnet.Socket = track(gnet.connect(closed_port, "127.0.0.1"))
+        client.on("close", lambda _e: closed.set())  # and no 'error' listener
+        assert closed.wait(T)
+    (record,) = [r for r in caplog.records if r.name.startswith("gnet")]
+    assert record.levelno == logging.WARNING and record.exc_info is None
+    assert record.gnet_error_code == "ECONNREFUSED"
+    assert record.gnet_peer == f"127.0.0.1:{closed_port}"

@@ -314,8 +314,8 @@ def test_server_context_manager__not_listening_or_closed_is_fine(track: Any) -> 
 
 
 def test_server_shutdown__graceful(track: Any) -> None:
-    # API.md shutdown(timeout): stop accepting, end() each connection, return
-    # once the server emitted 'close'.
+    # shutdown(timeout): stop accepting, end() each idle connection (this
+    # echo's, after idle_after of quiet), return once the server emitted 'close'.
     server: gnet.Server = track(gnet.create_server(lambda conn: conn.pipe(conn)))
     port = listen_local(server)
     peer = tracked_client(track, port, "127.0.0.1")
@@ -366,7 +366,8 @@ def test_server_shutdown__destroys_stragglers_after_timeout(track: Any) -> None:
 def test_shutdown__stops_accepting_ends_every_connection_and_returns_after_close(
     track: Any,
 ) -> None:
-    # API.md Server.shutdown(timeout), with plain clients:
+    # Server.shutdown(timeout), with plain clients that are idle after their
+    # echo: each gets the server's FIN once quiet for idle_after.
     closes = Closes()
     server: gnet.Server = track(gnet.create_server())
     server.on("connection", closes.watch)
@@ -445,7 +446,9 @@ def test_shutdown__destroys_what_is_left_after_timeout(track: Any) -> None:
 
     worker = gevent.spawn(polite_main)
     started = time.monotonic()
-    server.shutdown(timeout=0.5)
+    # Both are idle after their echo: ended after 0.1 s of quiet, then the
+    # polite one closes; the stubborn one is destroyed at the deadline.
+    server.shutdown(timeout=0.5, idle_after=0.1)
     elapsed = time.monotonic() - started
     worker.join(TIMEOUT)
     assert 0.4 <= elapsed < TIMEOUT, elapsed

@@ -344,6 +344,8 @@ def test_handshake_diagnostics(tls_server: Any, client: Any) -> None:
     zope.event.subscribers.append(subscriber)
     try:
         server = tls_server(echo, ALPNProtocols=["h2"])
+        raws = Collector()
+        server.on("connection", raws)
         secure(client(port_of(server), ALPNProtocols=["h2"])).end()
         wait_until(lambda: len(events) == 4)
         good = list(events)
@@ -360,6 +362,9 @@ def test_handshake_diagnostics(tls_server: Any, client: Any) -> None:
     assert {(e.protocol, e.alpn_protocol) for e in completed} == {("TLSv1.3", "h2")}
     assert all(e.duration >= 0 and e.cipher for e in completed)
     assert failed[0].code == "ERR_TLS_CERT_ALTNAME_INVALID" and failed[0].server_side is False
+    # The TLS socket and the raw socket of 'connection' are one connection: one id.
+    raw_id = raws.calls[0][0].connection_id
+    assert {e.connection_id for e in good if e.server_side} == {raw_id}
 
 
 # --------------------------------------------------------------------------

@@ -64,12 +64,9 @@ def test_encoder_default_is_utf8() -> None:
     assert encoder(None)("é€") == "é€".encode()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: write('é', '') raises ERR_UNKNOWN_ENCODING; Node v20 treats an empty "
-    "encoding as utf8 (Buffer.from('é', '') and socket.write('é', '') send c3a9)",
-)
 def test_encoder_empty_name_is_utf8() -> None:
+    # Node v20 treats an empty encoding as utf8 (Buffer.from('é', '') and
+    # socket.write('é', '') send c3a9).
     assert encoder("")("é") == b"\xc3\xa9"
 
 
@@ -113,42 +110,16 @@ def test_encoder_matches_node(encoding: str, text: str, hex_: str) -> None:
 @pytest.mark.parametrize(
     ("encoding", "text", "hex_"),
     [
-        pytest.param(
-            "utf8",
-            "\ud800",
-            "efbfbd",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="bug: a lone surrogate is written as ED A0 80 (surrogatepass: not "
-                "UTF-8); Node v20 writes U+FFFD (EF BF BD)",
-            ),
-        ),
-        pytest.param(
-            "utf8",
-            "a\udc00b",
-            "61efbfbd62",
-            marks=pytest.mark.xfail(strict=True, reason="bug: as above, a lone low surrogate"),
-        ),
-        pytest.param(
-            "base64",
-            "__8",
-            "ffff",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="bug: the url-safe '_' is dropped unless a '-' is present too "
-                "(Node v20 decodes '__8' as ffff)",
-            ),
-        ),
-        pytest.param(
-            "base64",
-            "aGk*",
-            "6869",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="bug: an invalid character in the last group raises a raw "
-                "binascii.Error from write(); Node v20 skips it",
-            ),
-        ),
+        # A lone surrogate is written as U+FFFD (EF BF BD), high or low.
+        ("utf8", "\ud800", "efbfbd"),
+        ("utf8", "a\udc00b", "61efbfbd62"),
+        # A pair of surrogates in a Python str is the character they make.
+        ("utf8", "\ud83d\ude00", "f09f9880"),
+        # The url-safe '_' without a '-' (Node v20 decodes '__8' as ffff).
+        ("base64", "__8", "ffff"),
+        # An invalid character in the last group is skipped.
+        ("base64", "aGk*", "6869"),
+        ("base64url", "aGk*", "6869"),
     ],
 )
 def test_encoder_odd_cases_against_node(encoding: str, text: str, hex_: str) -> None:
@@ -198,12 +169,8 @@ def test_decoder_matches_node(encoding: str, pieces: list[str], expected: list[s
         (["410042"], ["A", ""]),  # an odd last byte is dropped at the end
         (["3dd8"], ["", "\ud83d"]),  # a lone high surrogate is kept
         (["3dd8", "4100"], ["", "\ud83dA", ""]),
+        (["00dc41"], ["\udc00", ""]),  # a lone low surrogate is kept; the odd byte dropped
     ],
-)
-@pytest.mark.xfail(
-    strict=True,
-    reason="difference: truncated UTF-16 gives U+FFFD in gnet (Python's decoder); Node v20's "
-    "StringDecoder drops an odd last byte and keeps a lone surrogate",
 )
 def test_decoder_truncated_utf16le_against_node(pieces: list[str], expected: list[str]) -> None:
     assert _decode("utf16le", [bytes.fromhex(p) for p in pieces]) == expected
