@@ -299,8 +299,12 @@ class TLSTransport:
             shell = self._shell
             if shell is not None:
                 shell.bytes_read += r
-            left = self._view[:r]
-            drained = r < RAW_SIZE
+            if r <= _SLICE:  # the usual small message: straight in
+                incoming.write(self._view[:r])
+                drained = True
+            else:
+                left = self._view[:r]
+                drained = r < RAW_SIZE
         if left is not None:
             left = memoryview(left.tobytes())  # the shared buffer is the next read's
         self._left = left
@@ -362,6 +366,7 @@ class TLSTransport:
                 if self._deferred is not None:  # nothing else is held then
                     out = self._deferred + out
                     self._deferred = None
+                    self.pending = 0
             else:
                 # One record per SSL_write, read out at once: the outgoing
                 # BIO's buffer (which never shrinks) holds one record at most.
@@ -369,6 +374,7 @@ class TLSTransport:
                 n = min(size, MAX_PLAIN)
                 records = [self._deferred] if self._deferred is not None else []
                 self._deferred = None
+                self.pending = 0
                 for pos in range(0, n, _RECORD_PLAIN):
                     ssl_obj.write(view[pos : pos + _RECORD_PLAIN])
                     records.append(out_bio.read())
@@ -385,8 +391,6 @@ class TLSTransport:
         if sent != len(out):
             self._out = memoryview(out)[sent:]
             self.pending = len(out) - sent
-        else:
-            self.pending = 0
         return n
 
     def sendmsg(self, buffers: list[Any], *args: Any) -> int:
