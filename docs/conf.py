@@ -80,6 +80,7 @@ _OPTIONAL_MODULES = (
     "gnet.systemd",
     "gnet.gunicorn",
     "gnet.proxy_protocol",
+    "gnet.tls",
 )
 
 

@@ -263,6 +263,21 @@ class Actor(EventEmitter):
     def _in_actor(self) -> bool:
         return self._actor is not None and getcurrent() is self._actor
 
+    def _hand_over(self, heir: Actor) -> None:
+        """Let ``heir`` (an actor with no greenlet yet) run in this actor's greenlet.
+
+        One greenlet per connection when another object takes the
+        connection over (a TLS socket over an accepted or upgraded plain
+        socket).  From this call on, ``heir``'s events run in this greenlet:
+        in a blocking helper of ``heir`` called here, and, once the task
+        running now returns, in ``heir``'s own loop, which this greenlet
+        runs to its end before going back to this actor's own tasks.
+        """
+        if self._actor is None:
+            self._start_actor()
+        heir._actor = self._actor
+        self._defer(heir._actor_main)
+
     def _step(self, once: bool = False) -> None:
         """One unit of work in the actor greenlet; parks when there is none.
 

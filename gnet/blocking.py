@@ -59,6 +59,7 @@ from .transport import recv_view
 if TYPE_CHECKING:
     from .buffers import ReadBuffer, WriteQueue
     from .socket import Socket
+    from .tls.socket import TLSSocket
     from .transport import Transport
 
 __all__ = ["Blocking", "make_file"]
@@ -549,6 +550,29 @@ class Blocking:
     def makefile(self, mode: str = "rb", buffering: int | None = None, **kwargs: Any) -> Any:
         """A file object over the socket, for legacy code (``'rb'``, ``'wb'``, ``'rwb'``, text)."""
         return make_file(self, mode, buffering, **kwargs)  # type: ignore[arg-type]
+
+    # -- STARTTLS ------------------------------------------------------------
+
+    def start_tls(
+        self,
+        options_or_context: Any = None,
+        *,
+        server_side: bool = False,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> TLSSocket:
+        """Beyond Node: upgrade this connection to TLS and block until the handshake is done.
+
+        Returns the :class:`gnet.tls.TLSSocket` (this socket must not be used
+        afterwards); raises the handshake's error, ``TimeoutError`` after
+        ``timeout`` seconds.  See :func:`gnet.tls.start_tls`.
+        """
+        from .tls.upgrade import start_tls  # gnet.tls imports ssl: only when used
+
+        return start_tls(
+            self,  # type: ignore[arg-type]  # a Socket
+            options_or_context, server_side=server_side, server_hostname=server_hostname, timeout=timeout
+        )
 
     # -- with sock: ----------------------------------------------------------
 

@@ -347,11 +347,13 @@ class Readable:
         switch = getcurrent().switch
         hub = self._hub
         burst = 0
+        chunk: Any = None
         while True:
             if self._drained:
                 if self._tasks:
                     return
                 burst = 0
+                chunk = None  # a parked connection holds no chunk (up to 64 KiB) it has emitted
                 # Actor._park inlined, with the switch made once per pump
                 # rather than per wait: this wait happens once per message.
                 self._parked = True
@@ -388,7 +390,7 @@ class Readable:
             self.bytes_read += n
             if self._idle is not None:
                 self._idle.touch()
-            chunk: Any = view[:n].tobytes()
+            chunk = view[:n].tobytes()
             if self._decoder is not None:
                 chunk = self._decoder(chunk)
                 if not chunk:

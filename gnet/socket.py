@@ -472,10 +472,14 @@ class Socket(Blocking, Readable, Writable, Addresses, Actor):
         self._phase = PHASE["closed"][self._phase]
         self._hold_ref(False)
         had_error = self._errored is not None
-        diagnostics.publish_new(diagnostics.ConnectionClosed, self, self.bytes_read, self._bytes_written, self._errored, self._outcome)
+        self._publish_closed()
         self.emit("close", had_error)
         for cb in callbacks:
             cb(error)
+
+    def _publish_closed(self) -> None:
+        # A hook: a TLS socket over a plain one leaves it to the plain one (one connection, one event).
+        diagnostics.publish_new(diagnostics.ConnectionClosed, self, self.bytes_read, self._bytes_written, self._errored, self._outcome)
 
     def _close_handle(self) -> None:
         if self._idle is not None:

@@ -43,10 +43,12 @@ __all__ = [
     "Certs",
     "Pair",
     "Pem",
+    "client_options",
     "custom_chain",
     "odd_certificate",
     "resolve_for_gnet",
     "resolve_for_node",
+    "server_options",
     "tls_certs",
     "write_certs",
 ]
@@ -590,3 +592,18 @@ def custom_chain(kind: str) -> tuple[Pair, bytes]:
         pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     return Pair(chain, key), root.public_bytes(pem)  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------
+# Options for gnet.tls servers and clients made from the session's certificates
+
+
+def server_options(name: str = "server", **extra: object) -> dict[str, object]:
+    """A gnet.tls server's options with the certificate ``name`` (a :class:`Certs` field)."""
+    pair: Pair = getattr(tls_certs(), name)
+    return {"key": pair.key, "cert": pair.cert, **extra}
+
+
+def client_options(**extra: object) -> dict[str, object]:
+    """A gnet.tls client's options trusting the session's CA."""
+    return {"ca": tls_certs().ca.cert, **extra}

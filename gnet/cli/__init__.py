@@ -7,6 +7,10 @@
 * ``gnet proxy LISTEN TARGET``: a TCP/UNIX forwarder with backpressure both
   ways, one summary line per connection and totals at exit.
 
+TLS (:mod:`gnet.cli.tlsopts`): ``echo --tls-cert F --tls-key F`` serves
+TLS, ``cat --tls [--ca F] [--insecure]`` connects with it, and ``proxy``
+takes both (TLS termination and origination).
+
 ``echo`` and ``proxy`` take ``--metrics ADDRESS`` to serve Prometheus metrics
 at ``http://ADDRESS/metrics`` (:mod:`gnet.metrics`); ``cat`` draws a progress
 line on stderr when stderr is a terminal (``--quiet``: none).
@@ -47,6 +51,7 @@ from .common import (
 )
 from .echo import cmd_echo
 from .proxy import cmd_proxy
+from .tlsopts import add_client_tls_options, add_server_tls_options
 
 __all__ = ["main", "build_parser", "CommandError", "Endpoint", "parse_endpoint"]
 
@@ -142,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _proxy_protocol_options(echo)
     _metrics_option(echo)
+    add_server_tls_options(echo)
     echo.set_defaults(func=cmd_echo)
 
     cat = commands.add_parser(
@@ -170,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="no progress line on stderr (shown on a terminal)",
     )
+    add_client_tls_options(cat)
     cat.set_defaults(func=cmd_cat)
 
     proxy = commands.add_parser(
@@ -194,6 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
         "accept-proxy, or another gnet server with --proxy-protocol)",
     )
     _metrics_option(proxy)
+    add_server_tls_options(proxy)
+    add_client_tls_options(proxy, " to TARGET")
     proxy.set_defaults(func=cmd_proxy)
     return parser
 

@@ -27,6 +27,7 @@ from .common import (
     log,
     unix_path,
 )
+from .tlsopts import client_tls, open_connection
 
 _T = TypeVar("_T")
 
@@ -138,8 +139,9 @@ def cmd_cat(args: argparse.Namespace) -> int:
         if args.host is None or args.port is None:
             raise CommandError("expected HOST PORT or --path PATH")
         endpoint = Endpoint(args.host, _parse_port(args.port))
+    tls = client_tls(args)
     try:
-        sock = gnet.open_connection(timeout=args.connect_timeout, **endpoint.connect_options())
+        sock = open_connection(endpoint.connect_options(), tls, args.connect_timeout)
     except TimeoutError:
         raise CommandError(f"connect to {endpoint} timed out") from None
     except (TypeError, ValueError, OSError) as exc:

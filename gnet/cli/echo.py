@@ -27,6 +27,7 @@ from .common import (
     serve_until_signal,
     unix_path,
 )
+from .tlsopts import create_server, server_tls
 
 # ---------------------------------------------------------------------------
 # gnet echo
@@ -40,6 +41,7 @@ def cmd_echo(args: argparse.Namespace) -> int:
     else:
         port = DEFAULT_PORT if args.port is None else _parse_port(args.port)
         endpoint = Endpoint(args.host or DEFAULT_HOST, port)
+    tls = server_tls(args)
 
     server_options = proxy_server_options(args)
     connections: set[gnet.Socket] = set()
@@ -59,7 +61,7 @@ def cmd_echo(args: argparse.Namespace) -> int:
 
     with _serving_metrics(args.metrics), _Stopper() as stopper, systemd.Service() as service:
         servers = serve_until_signal(
-            lambda: gnet.create_server(server_options, on_connection),
+            lambda: create_server(server_options, tls, on_connection),
             listen_targets("echo", endpoint),
             stopper,
             service,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
+from typing import Any
 
 import gevent
 import gevent.event
@@ -28,6 +29,7 @@ from .common import (
     proxy_server_options,
     serve_until_signal,
 )
+from .tlsopts import client_tls, connect, create_server, server_tls
 
 # ---------------------------------------------------------------------------
 # gnet proxy
@@ -75,9 +77,12 @@ class _Pair:
 class _Proxy:
     """Accepts, connects each client to the target, and keeps the books."""
 
-    def __init__(self, target: Endpoint, send_proxy: str | None = None) -> None:
+    def __init__(
+        self, target: Endpoint, send_proxy: str | None = None, tls: dict[str, Any] | None = None
+    ) -> None:
         self.target = target
         self.send_proxy = send_proxy
+        self.tls = tls  # TLS to the target (origination), or None
         self.pairs: set[_Pair] = set()
         self.drained = gevent.event.Event()
         self.drained.set()
@@ -89,7 +94,7 @@ class _Proxy:
         options = dict(self.target.connect_options(), allow_half_open=True)
         if self.send_proxy is not None:
             options["proxy_header"] = _proxy_header(client, self.send_proxy)
-        target = gnet.connect(options)
+        target = connect(options, self.tls)
         # Writes to a connecting socket are queued, and write() returning
         # False pauses the source: so piping at once is safe and bounded.
         pair = _Pair(client, target, self)
@@ -146,13 +151,14 @@ def cmd_proxy(args: argparse.Namespace) -> int:
         # Checked now: in the connection listener it would fail every client.
         raise CommandError(f"invalid target port {target.port}: expected 1 to 65535")
     server_options = {"allow_half_open": True, **proxy_server_options(args)}
-    proxy = _Proxy(target, args.send_proxy)
+    proxy = _Proxy(target, args.send_proxy, client_tls(args))
+    tls = server_tls(args)  # TLS from the clients (termination), or None
     with _serving_metrics(args.metrics), _Stopper() as stopper, systemd.Service() as service:
         servers = serve_until_signal(
             # allow_half_open: a client's FIN must reach the target (and back)
             # as a FIN, not end the whole connection; each socket closes once
             # both directions are done.
-            lambda: gnet.create_server(server_options, proxy.on_connection),
+            lambda: create_server(server_options, tls, proxy.on_connection),
             listen_targets("proxy", listen),
             stopper,
             service,

@@ -1,39 +1,27 @@
-"""gnet.tls: Node's ``tls`` module on gnet (foundation; sockets to come).
+"""gnet.tls: Node's ``tls`` module on gnet.
 
-What exists now is everything of Node's ``tls`` that does not need a
-connection:
+* :func:`create_server` / :class:`Server`: a :class:`gnet.Server` whose
+  connections are TLS (``'secureConnection'``, ``'tlsClientError'``,
+  ``handshake_timeout``, ``add_context``, ``set_secure_context``).
+* :func:`connect`: Node's ``tls.connect`` (``'secureConnect'``), also over
+  an existing socket (``socket=``: STARTTLS).
+* :class:`TLSSocket`: a :class:`gnet.Socket` over TLS, with Node's members
+  (``authorized``, ``get_peer_certificate()``, ``get_cipher()``, ...);
+  ``TLSSocket(socket, options)`` upgrades a connection, either side.
+* :func:`start_tls` (also ``gnet.Socket.start_tls``): STARTTLS in
+  straight-line code, blocking until the handshake is done.
+* :func:`create_secure_context` / :class:`SecureContext`, :class:`SNIContexts`,
+  :func:`check_server_identity`, the certificate objects
+  (:func:`certificate_from_der`, :func:`peer_certificate`),
+  :func:`handshake_verdict`, :func:`parse_client_hello`,
+  ``DEFAULT_MIN_VERSION`` and the other defaults, :func:`get_ciphers`,
+  ``root_certificates``.
 
-* :func:`create_secure_context` / :class:`SecureContext`: Node's options
-  (``key``, ``cert``, ``ca``, ``passphrase``, ``pfx``, ``ciphers``,
-  ``min_version``/``max_version``, ...) validated with Node's error codes
-  and loaded into ``ssl.SSLContext`` objects, one per side and role
-  (:class:`ServerRole`, :class:`ClientRole`: ``request_cert``,
-  ``reject_unauthorized``, ``alpn_protocols``).
-* :class:`SNIContexts`: a server's ``add_context`` table with Node's
-  wildcards and its ``SNICallback``.
-* :func:`check_server_identity`: Node's ``tls.checkServerIdentity``.
-* :func:`certificate_from_der` / :func:`peer_certificate`: Node's
-  certificate object (``getPeerCertificate(detailed)``) from DER.
-* :func:`handshake_verdict`: Node's ``authorized``/``authorizationError``
-  after a handshake (OpenSSL's verdict, through Node's own "always
-  continue" verify callback, or :func:`verify_peer` / :class:`TrustStore`
-  where that callback cannot be installed), and the name check.
-* :func:`parse_client_hello`: the SNI name and ALPN list of a ClientHello
-  read off the wire, so a server can refuse an ALPN mismatch as Node does
-  and answer an SNICallback that takes its time.
-* ``DEFAULT_MIN_VERSION``, ``DEFAULT_MAX_VERSION``, ``DEFAULT_CIPHERS``,
-  ``DEFAULT_ECDH_CURVE``, :func:`get_ciphers`, ``root_certificates``.
-* Errors: the classes (``TLSError``, ``TLSCertificateError``,
-  ``TLSHandshakeTimeoutError``) and codes are in :mod:`gnet.errors`;
-  :func:`gnet.tls.errors.from_ssl_error` translates Python's ``ssl``
-  exceptions into them.
-
-The plan, on the core's pluggable transport: a TLS transport (an
-``ssl.SSLObject`` over two ``MemoryBIO``\\ s under the same stream a plain
-socket uses), then ``TLSSocket`` (both sides, Node's ``'secure'``,
-``start_tls`` for STARTTLS), ``Server``/``create_server``
-(``'secureConnection'``, ``'tlsClientError'``, ``handshake_timeout``) and
-``connect`` (``'secureConnect'``), all built from the pieces above.
+TLS runs as a transport under gnet's one stream
+(:mod:`gnet.tls.transport`: an ``ssl.SSLObject`` over two ``MemoryBIO``\\ s),
+so everything a plain socket does works the same over TLS.  Errors carry
+Node's codes (:mod:`gnet.errors`'s TLS classes;
+:func:`gnet.tls.errors.from_ssl_error`).
 
 ``import gnet`` does not import this package, and this package imports
 ``ssl`` only when it is used (importing ``ssl`` before
@@ -46,6 +34,7 @@ from typing import Any
 
 from .._aliases import add_module_aliases
 from .certs import Certificate, certificate_from_der, peer_certificate
+from .client import connect
 from .context import (
     DEFAULT_CIPHERS,
     DEFAULT_ECDH_CURVE,
@@ -58,7 +47,10 @@ from .context import (
 from .hello import ClientHello, parse_client_hello
 from .identity import check_server_identity
 from .roles import ClientRole, ServerRole, client_role, select_alpn, server_role
+from .server import Server, TLSServer, create_server
 from .sni import SNIContexts
+from .socket import TLSSocket
+from .upgrade import start_tls
 from .verify import TrustStore, handshake_verdict, verify_peer
 
 __all__ = [
@@ -71,12 +63,17 @@ __all__ = [
     "ClientRole",
     "SNIContexts",
     "SecureContext",
+    "Server",
     "ServerRole",
+    "TLSServer",
+    "TLSSocket",
     "TrustStore",
     "certificate_from_der",
     "check_server_identity",
     "client_role",
+    "connect",
     "create_secure_context",
+    "create_server",
     "get_ciphers",
     "handshake_verdict",
     "parse_client_hello",
@@ -84,6 +81,7 @@ __all__ = [
     "root_certificates",
     "select_alpn",
     "server_role",
+    "start_tls",
     "verify_peer",
 ]
 __all__ += add_module_aliases(
@@ -93,12 +91,14 @@ __all__ += add_module_aliases(
         "check_server_identity",
         "client_role",
         "create_secure_context",
+        "create_server",
         "get_ciphers",
         "handshake_verdict",
         "parse_client_hello",
         "peer_certificate",
         "select_alpn",
         "server_role",
+        "start_tls",
         "verify_peer",
     ],
 )

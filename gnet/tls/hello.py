@@ -67,34 +67,18 @@ class ClientHello:
     length: int
 
 
-class _Reader:
-    __slots__ = ("data", "pos")
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.pos = 0
-
-    def take(self, count: int) -> bytes:
-        if self.pos + count > len(self.data):
-            raise ValueError("truncated ClientHello")
-        chunk = self.data[self.pos : self.pos + count]
-        self.pos += count
-        return chunk
-
-    def number(self, size: int) -> int:
-        return int.from_bytes(self.take(size), "big")
-
-    def vector(self, size: int) -> _Reader:
-        return _Reader(self.take(self.number(size)))
-
-    @property
-    def left(self) -> int:
-        return len(self.data) - self.pos
-
-
 def _handshake_message(data: bytes) -> tuple[bytes, int] | None:
     """The first handshake message, joined from its records, and the bytes
     those records take; None while more bytes are needed."""
+    if len(data) < 5:
+        return None
+    if data[0] != _HANDSHAKE or data[1] != 3:
+        raise ValueError("not a TLS handshake record")
+    length = (data[3] << 8) | data[4]
+    if 4 <= length <= (1 << 14) + 2048 and len(data) >= 5 + length and data[5] == _CLIENT_HELLO:
+        needed = 4 + ((data[6] << 16) | (data[7] << 8) | data[8])
+        if needed <= length:  # the usual case: the whole hello in one record
+            return data[9 : 5 + needed], 5 + length
     body = bytearray()
     pos = 0
     while True:
@@ -102,7 +86,7 @@ def _handshake_message(data: bytes) -> tuple[bytes, int] | None:
             return None
         if data[pos] != _HANDSHAKE or data[pos + 1] != 3:
             raise ValueError("not a TLS handshake record")
-        length = int.from_bytes(data[pos + 3 : pos + 5], "big")
+        length = (data[pos + 3] << 8) | data[pos + 4]
         if length == 0 or length > (1 << 14) + 2048:
             raise ValueError("bad TLS record length")
         if len(data) < pos + 5 + length:
@@ -130,37 +114,82 @@ def parse_client_hello(data: bytes) -> ClientHello | None:
     if found is None:
         return None
     message, length = found
-    hello = _Reader(message)
-    legacy_version = hello.number(2)
-    hello.take(32)  # random
-    hello.vector(1)  # session id
-    hello.vector(2)  # cipher suites
-    hello.vector(1)  # compression methods
+    try:
+        return _parse(message, length)
+    except IndexError:
+        raise ValueError("truncated ClientHello") from None
+
+
+def _parse(m: bytes, length: int) -> ClientHello:
+    # Index arithmetic on the bytes (a server reads one per connection):
+    # an IndexError is a truncated field.
+    end = len(m)
+    legacy_version = (m[0] << 8) | m[1]
+    pos = 34  # version, random
+    pos += 1 + m[pos]  # session id
+    pos += 2 + ((m[pos] << 8) | m[pos + 1])  # cipher suites
+    pos += 1 + m[pos]  # compression methods
+    if pos > end:
+        raise ValueError("truncated ClientHello")
     servername = None
     alpn: tuple[str, ...] | None = None
     versions: tuple[int, ...] = (legacy_version,)
-    if hello.left:
-        extensions = hello.vector(2)
-        while extensions.left:
-            kind = extensions.number(2)
-            body = extensions.vector(2)
+    if pos < end:
+        extensions_end = pos + 2 + ((m[pos] << 8) | m[pos + 1])
+        if extensions_end > end:
+            raise ValueError("truncated ClientHello")
+        pos += 2
+        while pos < extensions_end:
+            kind = (m[pos] << 8) | m[pos + 1]
+            body = pos + 4
+            body_end = body + ((m[pos + 2] << 8) | m[pos + 3])
+            if body_end > extensions_end:
+                raise ValueError("truncated ClientHello")
             if kind == _EXT_SERVER_NAME:
-                names = body.vector(2)
-                while names.left:
-                    name_type = names.number(1)
-                    name = names.vector(2).data
-                    if name_type == 0:
-                        servername = name.decode("ascii", "replace")
+                servername = _servername(m, body, body_end)
             elif kind == _EXT_ALPN:
-                protocols = body.vector(2)
-                found_protocols = []
-                while protocols.left:
-                    found_protocols.append(protocols.vector(1).data.decode("latin-1"))
-                alpn = tuple(found_protocols)
+                alpn = _alpn(m, body, body_end)
             elif kind == _EXT_SUPPORTED_VERSIONS:
-                offered = body.vector(1)
-                versions = tuple(offered.number(2) for _ in range(offered.left // 2))
+                count = m[body]
+                if body + 1 + count > body_end:
+                    raise ValueError("truncated ClientHello")
+                versions = tuple(
+                    (m[i] << 8) | m[i + 1] for i in range(body + 1, body + count, 2)
+                )
+            pos = body_end
     return ClientHello(servername, alpn, versions, length)
+
+
+def _vector_end(m: bytes, pos: int, size_bytes: int, limit: int) -> int:
+    size = m[pos] if size_bytes == 1 else (m[pos] << 8) | m[pos + 1]
+    end = pos + size_bytes + size
+    if end > limit:
+        raise ValueError("truncated ClientHello")
+    return end
+
+
+def _servername(m: bytes, pos: int, limit: int) -> str | None:
+    end = _vector_end(m, pos, 2, limit)
+    pos += 2
+    found = None
+    while pos < end:
+        name_type = m[pos]
+        name_end = _vector_end(m, pos + 1, 2, end)
+        if name_type == 0:
+            found = m[pos + 3 : name_end].decode("ascii", "replace")
+        pos = name_end
+    return found
+
+
+def _alpn(m: bytes, pos: int, limit: int) -> tuple[str, ...]:
+    end = _vector_end(m, pos, 2, limit)
+    pos += 2
+    protocols = []
+    while pos < end:
+        item_end = _vector_end(m, pos, 1, end)
+        protocols.append(m[pos + 1 : item_end].decode("latin-1"))
+        pos = item_end
+    return tuple(protocols)
 
 
 def alert_record(description: int) -> bytes:
