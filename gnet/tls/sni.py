@@ -5,24 +5,18 @@
 characters but ``.``; the most recently added match wins) and an optional
 Node-style ``SNICallback(servername, cb)``, where ``cb(err, context)``.
 
-Two ways to use it:
-
-* :meth:`SNIContexts.resolve` answers for a servername through a callback,
-  so a transport that read the SNI name from the ClientHello
-  (:func:`gnet.tls.parse_client_hello`) can wait for an ``SNICallback`` that
-  answers later, then make its ``SSLObject`` with the chosen context.
-* :meth:`SNIContexts.install` wires it into ``SSLContext.sni_callback``:
-  Python calls that from inside the handshake and the answer must come
-  before it returns (an ``SNICallback`` that answers later fails the
-  handshake with ``ERR_GNET_TLS_UNSUPPORTED``).  The name the client sent
-  and any error are kept per ``SSLObject`` (:meth:`servername_of`,
-  :meth:`error_of`).
+:meth:`SNIContexts.resolve` answers for a servername through a callback,
+so the server, which reads the SNI name from the ClientHello itself
+(:func:`gnet.tls.parse_client_hello`), can wait for an ``SNICallback`` that
+answers later, then make its ``SSLObject`` with the chosen context.  (Not
+``SSLContext.sni_callback``: Python calls that inside the handshake, where
+no answer can be waited for, and gevent's monkey-patched ``SSLContext``
+wraps it for its own sockets only.)
 """
 
 from __future__ import annotations
 
 import re
-import weakref
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -65,9 +59,6 @@ class SNIContexts:
         self.sni_callback = sni_callback
         self.role = role or ServerRole()
         self._contexts: list[tuple[re.Pattern[str], SecureContext]] = []
-        self._notes: weakref.WeakKeyDictionary[Any, tuple[str | bool, BaseException | None]] = (
-            weakref.WeakKeyDictionary()
-        )
 
     def add_context(self, hostname: str, context: SecureContext | Mapping[str, Any]) -> None:
         """Node's ``server.addContext(hostname, context)``: ``context`` is a
@@ -117,42 +108,3 @@ class SNIContexts:
         if isinstance(chosen, SecureContext):
             return chosen.server_context(self.role)
         return chosen
-
-    # -- SSLContext.sni_callback ------------------------------------------
-
-    def install(self, context: ssl.SSLContext) -> None:
-        """Answer SNI for handshakes made with ``context`` (a server context
-        of this server's own, not a shared one)."""
-        context.sni_callback = self._on_sni
-
-    def servername_of(self, sslobj: Any) -> str | bool:
-        """The name the client asked for in a handshake this answered; Node's
-        ``servername``: ``False`` without one."""
-        return self._notes.get(sslobj, (False, None))[0]
-
-    def error_of(self, sslobj: Any) -> BaseException | None:
-        """Why SNI failed a handshake this answered (the SNICallback's error)."""
-        return self._notes.get(sslobj, (False, None))[1]
-
-    def _on_sni(self, sslobj: Any, servername: str | None, context: Any) -> int | None:
-        import ssl
-
-        if not servername:
-            return None
-        result: list[tuple[BaseException | None, Chosen]] = []
-        self.resolve(servername, lambda err, chosen: result.append((err, chosen)))
-        if not result:
-            error: BaseException | None = make_error(
-                "ERR_GNET_TLS_UNSUPPORTED", "an SNICallback that answers after it returns"
-            )
-        else:
-            error, chosen = result[0]
-        if error is None:
-            try:
-                switched = self.ssl_context_for(chosen)
-                if switched is not None:
-                    sslobj.context = switched
-            except Exception as exc:  # a bad context from the user's callback
-                error = exc
-        self._notes[sslobj] = (servername, error)
-        return None if error is None else ssl.ALERT_DESCRIPTION_INTERNAL_ERROR

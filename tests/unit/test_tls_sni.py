@@ -6,15 +6,13 @@ handshakes run in memory through the SSLContext.sni_callback bridge.
 
 from __future__ import annotations
 
-import ssl
 from typing import Any
 
 import pytest
 from tls_support import tls_certs
-from tls_wire import BioEnd, handshake_in_memory
 
 from gnet.errors import NodeError
-from gnet.tls import ClientRole, SecureContext, ServerRole, SNIContexts, create_secure_context
+from gnet.tls import SecureContext, SNIContexts, create_secure_context
 
 
 def secure(name: str) -> SecureContext:
@@ -96,55 +94,3 @@ def test_resolve_reports_the_callbacks_errors() -> None:
     SNIContexts(raising).resolve("x", lambda err, ctx: answers.append((err, ctx)))
     SNIContexts(lambda name, cb: cb(boom)).resolve("x", lambda err, ctx: answers.append((err, ctx)))
     assert answers == [(boom, None), (boom, None)]
-
-
-def handshake(
-    table: SNIContexts, servername: str | None, alpn: tuple[str, ...] = ()
-) -> tuple[BioEnd, BioEnd]:
-    server_context = secure("server").new_server_context(table.role)
-    table.install(server_context)
-    client_context = create_secure_context({"ca": tls_certs().ca.cert}).client_context(
-        ClientRole(reject_unauthorized=False, alpn_protocols=alpn)
-    )
-    c, s = BioEnd(client_context, False, servername), BioEnd(server_context, True)
-    handshake_in_memory(c, s)
-    return c, s
-
-
-def test_the_bridge_switches_the_certificate() -> None:
-    table = SNIContexts(role=ServerRole(alpn_protocols=("h2",)))
-    table.add_context("wrong.example", secure("wrong_host"))
-    c, s = handshake(table, "wrong.example", ("h2",))
-    assert c.done and s.done, (c.error, s.error)
-    leaf = ssl.PEM_cert_to_DER_cert(tls_certs().wrong_host.leaf.decode())
-    assert c.obj.getpeercert(binary_form=True) == leaf
-    assert table.servername_of(s.obj) == "wrong.example"
-    # The chosen context carries the server's ALPN, as Node's per-server options.
-    assert s.obj.selected_alpn_protocol() == "h2"
-
-
-def test_the_bridge_keeps_the_default_without_a_match_or_a_name() -> None:
-    table = SNIContexts()
-    table.add_context("wrong.example", secure("wrong_host"))
-    leaf = ssl.PEM_cert_to_DER_cert(tls_certs().server.leaf.decode())
-    for servername, seen in (("other.example", "other.example"), ("127.0.0.1", False)):
-        c, s = handshake(table, servername)
-        assert c.done and s.done, (c.error, s.error)
-        assert c.obj.getpeercert(binary_form=True) == leaf
-        assert table.servername_of(s.obj) == seen
-
-
-def test_the_bridge_fails_the_handshake_on_errors() -> None:
-    boom = RuntimeError("no context")
-    table = SNIContexts(lambda name, cb: cb(boom))
-    c, s = handshake(table, "x.example")
-    assert isinstance(s.error, ssl.SSLError) and isinstance(c.error, ssl.SSLError)
-    assert table.error_of(s.obj) is boom
-
-
-def test_the_bridge_cannot_wait_for_a_late_answer() -> None:
-    table = SNIContexts(lambda name, cb: None)
-    c, s = handshake(table, "x.example")
-    assert isinstance(s.error, ssl.SSLError)
-    error = table.error_of(s.obj)
-    assert isinstance(error, NodeError) and error.code == "ERR_GNET_TLS_UNSUPPORTED"
