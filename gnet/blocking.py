@@ -52,9 +52,9 @@ from greenlet import getcurrent
 from ._aliases import with_camel_aliases
 from .actor import deadline_after, switch_to_hub
 from .checks import validate_timeout
-from .errors import IncompleteReadError, LimitOverrunError, NodeError, io_error, make_error
+from .errors import IncompleteReadError, LimitOverrunError, NodeError, make_error
 from .state import Phase, ReadSide
-from .transport import recv_view
+from .transport import recv_buffer
 
 if TYPE_CHECKING:
     from .buffers import ReadBuffer, WriteQueue
@@ -148,12 +148,33 @@ class Blocking:
         if self._read_side is _R_OPEN and self._rbuf.length < self._rhwm and not self._in_actor():
             self._wake()
 
+    def _await_data(self, current: Any) -> bool:
+        """The wait of a handler that found nothing buffered, without the general
+        path's machinery: in the socket's own greenlet (``current``), with
+        nothing unusual going on, wait for readability if the last read
+        drained the transport.  True when a read may follow; False when the
+        general path must take over, with the state as it is.  The caller
+        holds the reader guard."""
+        if self._drained:
+            # Actor._park inlined, as in Readable._pump: a server answering
+            # one request at a time waits here once per request.
+            watcher = self._transport.read_watcher()  # type: ignore[union-attr]
+            self._parked = True
+            watcher.start(current.switch)
+            try:
+                switch_to_hub(self._hub)
+            finally:
+                self._parked = False
+                watcher.stop()
+            self._drained = False
+            if self._tasks or self._phase is not _OPEN or self._flowing:
+                return False
+        return True
+
     def _pull(self, most: int | None) -> bool:
-        """The wait of a handler that found the buffer empty, without the general
-        path's machinery: in the socket's own greenlet, with nothing unusual
-        going on, wait for the transport if the last read drained it, then read
-        one chunk (of at most ``most`` bytes) into the buffer.  False when it
-        could not; the general path then takes over, with the state as it is."""
+        """Wait (:meth:`_await_data`) and read one chunk of at most ``most``
+        bytes into the buffer.  False when it could not; the general path then
+        takes over, with the state as it is."""
         current = getcurrent()
         if (
             self._actor is not current
@@ -166,40 +187,14 @@ class Blocking:
             return False
         self._reader = current  # a helper of another greenlet meanwhile: ERR_GNET_CONCURRENT_IO
         try:
-            if self._drained:
-                # Actor._park inlined (a server answering one request at a
-                # time waits here once per request).
-                watcher = self._transport.read_watcher()  # type: ignore[union-attr]
-                self._parked = True
-                watcher.start(current.switch)
-                try:
-                    switch_to_hub(self._hub)
-                finally:
-                    self._parked = False
-                    watcher.stop()
-                self._drained = False
-                if self._tasks or self._phase is not _OPEN or self._flowing:
-                    return False
-            view = recv_view()
+            if not self._await_data(current):
+                return False
+            view = recv_buffer.view
             if most is not None and most < len(view):
                 view = view[:most]
-            # Readable._read_chunk inlined, as in Readable._pump.
-            try:
-                n = self._transport.recv_into(view)  # type: ignore[union-attr]
-            except (BlockingIOError, InterruptedError):
-                self._drained = True
+            raw = self._read_chunk(view)
+            if not raw:
                 return False
-            except OSError as exc:
-                self.destroy(io_error(exc, "read"))
-                return False
-            if not n:
-                self._on_eof()
-                return False
-            self._drained = n < len(view)
-            self.bytes_read += n
-            if self._idle is not None:
-                self._idle.touch()
-            raw = view[:n].tobytes()
             self._rbuf.push(raw if self._decoder is None else self._decoder(raw))
             return True
         finally:
@@ -209,7 +204,7 @@ class Blocking:
         """One read from the transport into the buffer, of at most ``most`` bytes
         (None: what one read takes).  True if it made progress, None when the
         transport had nothing."""
-        view = recv_view()
+        view = recv_buffer.view
         if most is not None and most < len(view):
             view = view[:most]
         raw = self._read_chunk(view)
@@ -292,9 +287,9 @@ class Blocking:
                 and self._reader is None
                 and self._decoder is None
                 and not self._tasks
-                and self._actor is getcurrent()
+                and self._actor is (current := getcurrent())
             ):
-                chunk = self._recv_direct(max_bytes)
+                chunk = self._recv_direct(max_bytes, current)
                 if chunk is not None:
                     return chunk
         else:
@@ -314,17 +309,25 @@ class Blocking:
         finally:
             self._end_read()
 
-    def _recv_direct(self, max_bytes: int) -> bytes | None:
-        """``recv()``'s fast path in the socket's own greenlet: transport to caller,
-        no read buffer.  None when anything unusual happened (the general path
-        then takes over, with the state as it is)."""
-        view = recv_view()
+    def _recv_direct(self, max_bytes: int, current: Any) -> bytes | None:
+        """``recv()``'s fast path in the socket's own greenlet (``current``):
+        transport to caller, no read buffer.  None when anything unusual
+        happened (the general path then takes over, with the state as it is)."""
+        view = recv_buffer.view
         if max_bytes < len(view):
             view = view[:max_bytes]
-        self._reader = getcurrent()
+        self._reader = current
         try:
             if self._drained:
-                self._park(self._transport.read_watcher())  # type: ignore[union-attr]
+                # _await_data inlined: this is the straight-line echo's wait.
+                watcher = self._transport.read_watcher()  # type: ignore[union-attr]
+                self._parked = True
+                watcher.start(current.switch)
+                try:
+                    switch_to_hub(self._hub)
+                finally:
+                    self._parked = False
+                    watcher.stop()
                 self._drained = False
                 if self._tasks or self._phase is not _OPEN or self._flowing:
                     return None
@@ -524,14 +527,21 @@ class Blocking:
         """
         if self._sender is not None:
             raise make_error("ERR_GNET_CONCURRENT_IO", "sendall")
-        if self._phase >= _DESTROYED:
+        phase = self._phase
+        if phase is not _OPEN and phase >= _DESTROYED:
             raise self._closed_error()
         seconds = None if timeout is None else validate_timeout(timeout)
         self.write(data)
         wq = self._wq
-        transport = self._transport
-        if wq.held or not (wq.entries or (transport is not None and transport.pending)):
-            if self._phase < _DESTROYED:
+        # Handed over already, or held for the batch (held bytes are queued):
+        # nothing to wait for.
+        if wq.entries:
+            done = wq.held
+        else:
+            transport = self._transport
+            done = transport is None or not transport.pending
+        if done:
+            if self._phase is _OPEN or self._phase < _DESTROYED:
                 return
             raise self._closed_error()
         self._sender = getcurrent()

@@ -39,7 +39,7 @@ from .encodings import decoder
 from .errors import io_error, make_error
 from .pipe import Pipe
 from .state import READ, Phase, ReadSide, WriteSide
-from .transport import recv_view
+from .transport import recv_buffer
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -306,7 +306,7 @@ class Readable:
     def _read_once(self) -> bool | None:
         """One read into the buffer (or out as ``'data'``): True if it made
         progress, None when the transport had nothing."""
-        raw = self._read_chunk(recv_view())
+        raw = self._read_chunk(recv_buffer.view)
         if not raw:
             return None if raw is None else True
         chunk: Any = raw if self._decoder is None else self._decoder(raw)
@@ -340,7 +340,7 @@ class Readable:
         raise EAGAIN.
         """
         transport: Any = self._transport
-        view = recv_view()
+        view = recv_buffer.view
         size = len(view)
         emit = self.emit
         watcher = transport.read_watcher()

@@ -51,7 +51,7 @@ import gevent
 
 from .errors import io_error
 
-__all__ = ["Transport", "SocketTransport", "recv_view", "RECV_SIZE"]
+__all__ = ["Transport", "SocketTransport", "recv_buffer", "RECV_SIZE"]
 
 RECV_SIZE = 65536
 _SHUT_WR = _pysocket.SHUT_WR
@@ -68,14 +68,10 @@ class _RecvBuffer(threading.local):
         self.view = memoryview(bytearray(RECV_SIZE))
 
 
-_recv_buffer = _RecvBuffer()
+#: This thread's shared receive buffer: ``recv_buffer.view``.
+recv_buffer = _RecvBuffer()
 _socket_init = _socket.socket.__init__
 _socket_close = _socket.socket.close
-
-
-def recv_view() -> memoryview:
-    """This thread's shared receive buffer."""
-    return _recv_buffer.view
 
 
 class Transport(Protocol):
