@@ -318,9 +318,13 @@ class ConnectionLog:
         Expected outcomes at INFO, anything else at WARNING; one line each,
         no traceback (the error is the connection's, not a handler's), rate-limited.
         """
+        logger = self.logger
+        # A peer that reset or vanished is the routine case (one per such
+        # connection): when INFO is off, that is all there is to know.
+        if getattr(error, "code", None) in _PEER_GONE and not logger.isEnabledFor(logging.INFO):
+            return
         verdict = classify(error)
         level = verdict.level if verdict.expected else logging.WARNING
-        logger = self.logger
         if not logger.isEnabledFor(level):
             return
         if self._limited(logger, ("error", verdict.reason), level, verdict.reason):

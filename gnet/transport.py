@@ -111,10 +111,11 @@ class SocketTransport(_socket.socket):
 
     __slots__ = ("pending", "_rwatch", "_wwatch")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        # Not super(): this runs once per connection, and the explicit base
-        # call is a good part cheaper.
-        _socket_init(self, *args, **kwargs)
+    def __init__(
+        self, family: int = -1, type: int = -1, proto: int = -1, fileno: int | None = None
+    ) -> None:
+        # Not super() and no *args/**kwargs: this runs once per connection.
+        _socket_init(self, family, type, proto, fileno)
         self.setblocking(False)
         # A socket never holds bytes it took.  An instance slot, not a class
         # attribute: write() reads it on every call, and a slot is the fast load.
