@@ -34,7 +34,7 @@ from .server import Server, create_server
 from .socket import Socket, connect, create_connection, open_connection
 from .socketaddress import SocketAddress
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "AbortError",
