@@ -298,10 +298,12 @@ class Actor(EventEmitter):
     def _hold_ref(self, hold: bool) -> None:
         hold = hold and self._refd
         if hold != self._holds_ref:
-            if not hold and self._tasks and not self._pending:
-                self._pending = True  # what is queued holds run() from now on
-                _refs.add(1)
             self._holds_ref = hold
+            if not hold and self._tasks and not self._pending:
+                # What is queued holds run() from now on: the reference
+                # passes to it (a closing socket's last events), count unchanged.
+                self._pending = True
+                return
             _refs.add(1 if hold else -1)
 
 

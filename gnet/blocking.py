@@ -311,27 +311,41 @@ class Blocking:
 
     def _recv_direct(self, max_bytes: int, current: Any) -> bytes | None:
         """``recv()``'s fast path in the socket's own greenlet (``current``):
-        transport to caller, no read buffer.  None when anything unusual
-        happened (the general path then takes over, with the state as it is)."""
+        transport to caller, no read buffer.  Raises the socket's error when
+        the read failed; None at the end of the stream or when anything
+        unusual happened (the general path then takes over, with the state
+        as it is)."""
         view = recv_buffer.view
         if max_bytes < len(view):
             view = view[:max_bytes]
         self._reader = current
         try:
-            if self._drained:
-                # _await_data inlined: this is the straight-line echo's wait.
-                watcher = self._transport.read_watcher()  # type: ignore[union-attr]
-                self._parked = True
-                watcher.start(current.switch)
-                try:
-                    switch_to_hub(self._hub)
-                finally:
-                    self._parked = False
-                    watcher.stop()
-                self._drained = False
-                if self._tasks or self._phase is not _OPEN or self._flowing:
-                    return None
-            return self._read_chunk(view) or None
+            while True:
+                if self._drained:
+                    # _await_data inlined: this is the straight-line echo's wait.
+                    watcher = self._transport.read_watcher()  # type: ignore[union-attr]
+                    self._parked = True
+                    watcher.start(current.switch)
+                    try:
+                        switch_to_hub(self._hub)
+                    finally:
+                        self._parked = False
+                        watcher.stop()
+                    self._drained = False
+                    if self._tasks or self._phase is not _OPEN or self._flowing:
+                        return None
+                chunk = self._read_chunk(view)
+                if chunk:
+                    return chunk
+                if chunk is None:
+                    continue  # nothing there after all (a new connection): wait, then read
+                # b'': the end of the stream, or an error that destroyed the
+                # socket (every connection meets one of them once).  The
+                # error is raised here as the general path would raise it;
+                # the end of the stream is the general path's ('end' and all).
+                if self._phase >= _DESTROYED and self._read_side <= _R_OPEN:
+                    raise self._closed_error()
+                return None
         finally:
             self._reader = None
 
