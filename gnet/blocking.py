@@ -553,6 +553,8 @@ class Blocking:
             done = wq.held
         else:
             transport = self._transport
+            if transport is not None and not transport.pending and self._phase is _OPEN:
+                return  # the usual case: the kernel took it all
             done = transport is None or not transport.pending
         if done:
             if self._phase is _OPEN or self._phase < _DESTROYED:
