@@ -99,6 +99,16 @@ class Transport(Protocol):
     def fileno(self) -> int: ...
 
 
+def _close_after_turn(sock: SocketTransport, check: Any) -> None:
+    """``close()``'s deferred half: the other watchers of the descriptor have had their turn."""
+    check.stop()
+    check.close()
+    try:
+        _socket_close(sock)
+    except OSError:
+        pass
+
+
 class SocketTransport(_socket.socket):
     """A connected non-blocking stream socket, as a transport.
 
@@ -155,12 +165,27 @@ class SocketTransport(_socket.socket):
                 raise io_error(exc, "shutdown") from None
 
     def close(self) -> None:
-        """Stop the watchers and release the descriptor."""
+        """Stop the watchers and release the descriptor.
+
+        Another watcher may still be active on the descriptor: a blocking
+        helper waiting outside the socket's greenlet watches it with one of
+        its own (``Actor._wait``).  libev must never meet an active watcher
+        on a closed descriptor (epoll_ctl fails with EBADF and libev aborts
+        the process), so, as gevent's sockets do, the loop hears of the
+        close first (``closing_fd``: those watchers fire, and their greenlets
+        close them), and when there were any the descriptor is released
+        after this turn of the loop.
+        """
         for watcher in (self._rwatch, self._wwatch):
             if watcher is not None:
                 watcher.stop()
                 watcher.close()
         self._rwatch = self._wwatch = None
+        loop = gevent.get_hub().loop
+        if loop.closing_fd(self.fileno()):
+            check = loop.check()
+            check.start(_close_after_turn, self, check)
+            return
         try:
             _socket_close(self)
         except OSError:

@@ -19,6 +19,7 @@ from gevent.event import AsyncResult, Event
 
 import gnet
 from gnet.transport import SocketTransport
+from support import run_python
 
 T = 5.0
 
@@ -188,3 +189,45 @@ def test_sendall_returns_once_held_bytes_are_handed_to_the_kernel(pair: Any) -> 
     sock.sendall(payload, timeout=T)
     assert sock._transport.pending == 0
     assert reader.get(timeout=T) == payload
+
+
+def test_close_under_another_watcher_of_the_descriptor_neither_aborts_nor_leaks(
+    tmp_path: Any,
+) -> None:
+    # A helper waiting outside the socket's greenlet watches the descriptor
+    # with a watcher of its own.  Closing the transport under it used to
+    # leave that watcher active on a closed descriptor, and libev aborted
+    # the whole process at its next epoll_ctl (EBADF): seen in CI as a
+    # docs example dying with SIGABRT.  Run in a subprocess, so an abort
+    # fails this test rather than the suite.
+    proc = run_python(
+        tmp_path,
+        """
+        import os, socket
+        import gevent
+        from gnet.transport import SocketTransport
+
+        for _ in range(20):
+            mine, peer = socket.socketpair()
+            transport = SocketTransport(socket.AF_UNIX, socket.SOCK_STREAM, 0, mine.detach())
+            fd = transport.fileno()
+            loop = gevent.get_hub().loop
+            transport.read_watcher().start(lambda: None)  # the socket's own, as when parked
+            other = loop.io(fd, 1)  # a foreign waiter's, closed when it fires (as Actor._wait does)
+            other.start(lambda: other.close())
+            transport.close()
+            gevent.sleep(0.01)  # the loop turns: every changed descriptor goes to epoll_ctl
+            gevent.sleep(0.01)
+            assert not other.active
+            try:
+                os.fstat(fd)
+            except OSError:
+                pass  # released
+            else:
+                raise AssertionError(f"descriptor {fd} still open after the close")
+            peer.close()
+        print("ok")
+        """,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+    assert proc.stdout.decode().strip() == "ok"
