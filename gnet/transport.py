@@ -29,7 +29,8 @@ underneath) drops in without touching the stream:
 ``read_watcher()``, ``write_watcher()``, ``stop_write_watcher()``
     gevent io watchers for the descriptor, made on first use.
 ``shutdown_write()``, ``close()``, ``reset()``
-    FIN (a TLS transport sends close_notify first); release the descriptor;
+    FIN (a TLS transport sends close_notify first); release the descriptor
+    (after this turn of the loop when another watcher still has it);
     make ``close()`` send RST instead of FIN.
 ``set_no_delay(on)``, ``set_keep_alive(enable, initial_delay_ms)``,
 ``getsockname()``, ``getpeername()``, ``fileno()``, ``family``

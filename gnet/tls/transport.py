@@ -91,7 +91,32 @@ def _load_ssl() -> Any:
     return _ssl_errors
 
 
-class TLSTransport:
+class _OverRaw:
+    """What both transports here pass straight to the socket under them: options, addresses, descriptor."""
+
+    __slots__ = ()
+    raw: SocketTransport
+
+    def reset(self) -> None:
+        self.raw.reset()
+
+    def set_no_delay(self, on: bool) -> None:
+        self.raw.set_no_delay(on)
+
+    def set_keep_alive(self, enable: bool, initial_delay_ms: float) -> None:
+        self.raw.set_keep_alive(enable, initial_delay_ms)
+
+    def getsockname(self) -> Any:
+        return self.raw.getsockname()
+
+    def getpeername(self) -> Any:
+        return self.raw.getpeername()
+
+    def fileno(self) -> int:
+        return self.raw.fileno()
+
+
+class TLSTransport(_OverRaw):
     """TLS over ``raw`` (see the module docstring).
 
     Made before the handshake with the socket alone; :meth:`attach` gives it
@@ -477,26 +502,8 @@ class TLSTransport:
         self._shell = None
         self.sslobj = self._ssl = None
 
-    def reset(self) -> None:
-        self.raw.reset()
 
-    def set_no_delay(self, on: bool) -> None:
-        self.raw.set_no_delay(on)
-
-    def set_keep_alive(self, enable: bool, initial_delay_ms: float) -> None:
-        self.raw.set_keep_alive(enable, initial_delay_ms)
-
-    def getsockname(self) -> Any:
-        return self.raw.getsockname()
-
-    def getpeername(self) -> Any:
-        return self.raw.getpeername()
-
-    def fileno(self) -> int:
-        return self.raw.fileno()
-
-
-class ShellTransport:
+class ShellTransport(_OverRaw):
     """The transport of a plain socket whose connection a TLS socket took over.
 
     Node's raw socket under a TLSSocket: it keeps its addresses and options
@@ -557,24 +564,6 @@ class ShellTransport:
         owner, self.owner = self.owner, None
         if owner is not None:
             owner.destroy()
-
-    def reset(self) -> None:
-        self.raw.reset()
-
-    def set_no_delay(self, on: bool) -> None:
-        self.raw.set_no_delay(on)
-
-    def set_keep_alive(self, enable: bool, initial_delay_ms: float) -> None:
-        self.raw.set_keep_alive(enable, initial_delay_ms)
-
-    def getsockname(self) -> Any:
-        return self.raw.getsockname()
-
-    def getpeername(self) -> Any:
-        return self.raw.getpeername()
-
-    def fileno(self) -> int:
-        return self.raw.fileno()
 
 
 def _ignore(*args: Any) -> None:
