@@ -51,6 +51,7 @@ from greenlet import getcurrent
 
 from ._aliases import with_camel_aliases
 from .actor import deadline_after, switch_to_hub
+from .buffers import LINE_LIMIT
 from .checks import validate_timeout
 from .errors import IncompleteReadError, LimitOverrunError, NodeError, make_error
 from .state import Phase, ReadSide
@@ -65,7 +66,7 @@ if TYPE_CHECKING:
 __all__ = ["Blocking", "make_file"]
 
 _CONNECTING, _OPEN, _DESTROYED = Phase.CONNECTING, Phase.OPEN, Phase.DESTROYED
-_R_OPEN, _R_EOF = ReadSide.OPEN, ReadSide.EOF
+_R_OPEN = ReadSide.OPEN
 _NUMBER = (int, float)  # the timeouts the fast paths accept without a closer look
 
 
@@ -142,38 +143,21 @@ class Blocking:
     def _end_read(self) -> None:
         """After a read helper: release the guard, maybe ``'end'``, maybe read ahead."""
         self._reader = None
-        if not self._flowing:
-            self._rbuf.arm()  # and the first helper of a socket arms it
+        if not self._flowing and self._read_side <= _R_OPEN:
+            # And the first helper of a socket arms it.  Not after the peer's
+            # FIN: then every read goes this way, which notices the last
+            # unit taken and schedules 'end' (the fast paths do not look).
+            self._rbuf.arm()
         self._check_end()
         if self._read_side is _R_OPEN and self._rbuf.length < self._rhwm and not self._in_actor():
             self._wake()
 
-    def _await_data(self, current: Any) -> bool:
-        """The wait of a handler that found nothing buffered, without the general
-        path's machinery: in the socket's own greenlet (``current``), with
-        nothing unusual going on, wait for readability if the last read
-        drained the transport.  True when a read may follow; False when the
-        general path must take over, with the state as it is.  The caller
-        holds the reader guard."""
-        if self._drained:
-            # Actor._park inlined, as in Readable._pump: a server answering
-            # one request at a time waits here once per request.
-            watcher = self._transport.read_watcher()  # type: ignore[union-attr]
-            self._parked = True
-            watcher.start(current.switch)
-            try:
-                switch_to_hub(self._hub)
-            finally:
-                self._parked = False
-                watcher.stop()
-            self._drained = False
-            if self._tasks or self._phase is not _OPEN or self._flowing:
-                return False
-        return True
-
     def _pull(self, most: int | None) -> bool:
-        """Wait (:meth:`_await_data`) and read one chunk of at most ``most``
-        bytes into the buffer.  False when it could not; the general path then
+        """The wait and read of a handler that found nothing buffered, without
+        the general path's machinery: in the socket's own greenlet, with
+        nothing unusual going on, wait for readability if the last read
+        drained the transport, and read one chunk of at most ``most`` bytes
+        into the buffer.  False when it could not; the general path then
         takes over, with the state as it is."""
         current = getcurrent()
         if (
@@ -187,8 +171,20 @@ class Blocking:
             return False
         self._reader = current  # a helper of another greenlet meanwhile: ERR_GNET_CONCURRENT_IO
         try:
-            if not self._await_data(current):
-                return False
+            if self._drained:
+                # Actor._park inlined, as in Readable._pump: a server answering
+                # one request at a time waits here once per request.
+                watcher = self._transport.read_watcher()  # type: ignore[union-attr]
+                self._parked = True
+                watcher.start(current.switch)
+                try:
+                    switch_to_hub(self._hub)
+                finally:
+                    self._parked = False
+                    watcher.stop()
+                self._drained = False
+                if self._tasks or self._phase is not _OPEN or self._flowing:
+                    return False
             view = recv_buffer.view
             if most is not None and most < len(view):
                 view = view[:most]
@@ -254,11 +250,13 @@ class Blocking:
     # -- reading -------------------------------------------------------------
     #
     # Each helper starts with its fast path: what it asks for is in the read
-    # buffer's head, and it takes it with the buffer's readline or read (see
-    # ReadBuffer), then keeps the length.  No guard is needed: while the
-    # socket flows or another greenlet is in a read, the buffer is disarmed
-    # and those return nothing, which sends the caller down the general path
-    # (where the guard raises).  Arguments are looked at closely only there.
+    # buffer's head, and it takes it with the buffer's readline or read and
+    # returns it, as a buffered file would (ReadBuffer counts what was taken
+    # at its next sync).  No guard is needed: while the socket flows, another
+    # greenlet is in a read, or the peer's FIN has come, the buffer is
+    # disarmed and those return nothing, which sends the caller down the
+    # general path (where the guard raises, and 'end' is scheduled once the
+    # last unit is taken).  Arguments are looked at closely only there.
 
     def recv(self, max_bytes: int = 65536, *, timeout: float | None = None) -> bytes | str:
         """Block until data is available; return at most ``max_bytes`` (b'' at end of stream).
@@ -268,19 +266,14 @@ class Blocking:
         """
         buf = self._rbuf
         if type(max_bytes) is int and max_bytes > 0:
-            if buf.length:
-                if timeout is None or (type(timeout) in _NUMBER and timeout >= 0):
-                    data = buf.read(max_bytes)
-                    if data:
-                        left = buf.length - len(data)
-                        buf.length = left
-                        if not left:
-                            buf.clear()  # drop the head (it may be a large chunk)
-                            if self._read_side is _R_EOF:
-                                self._check_end()
-                        return data
-            elif (
-                timeout is None
+            if buf.length and (timeout is None or (type(timeout) in _NUMBER and timeout >= 0)):
+                read = buf.read  # a slot: loaded as an attribute, called (see readline)
+                data = read(max_bytes)
+                if data:
+                    return data
+            if (
+                (not buf.length or not buf.sync())
+                and timeout is None
                 and self._phase is _OPEN
                 and self._read_side is _R_OPEN
                 and not self._flowing
@@ -322,7 +315,7 @@ class Blocking:
         try:
             while True:
                 if self._drained:
-                    # _await_data inlined: this is the straight-line echo's wait.
+                    # The wait of _pull, inlined: this is the straight-line echo's wait.
                     watcher = self._transport.read_watcher()  # type: ignore[union-attr]
                     self._parked = True
                     watcher.start(current.switch)
@@ -361,14 +354,9 @@ class Blocking:
             if 0 < n <= buf.length and (
                 timeout is None or (type(timeout) in _NUMBER and timeout >= 0)
             ):
-                data = buf.read(n)
+                read = buf.read  # a slot: loaded as an attribute, called (see readline)
+                data = read(n)
                 if len(data) == n:
-                    left = buf.length - n
-                    buf.length = left
-                    if not left:
-                        buf.clear()  # drop the head (it may be a large chunk)
-                        if self._read_side is _R_EOF:
-                            self._check_end()
                     return data
                 buf.unread(len(data))  # the head ends first: the general path joins
         except TypeError:  # not an integer: the general path says so, with a code
@@ -377,15 +365,9 @@ class Blocking:
 
     def _recv_exactly(self, n: int, timeout: float | None) -> bytes | str:
         buf = self._rbuf
-        if n and timeout is None and not buf.length and self._pull(max(n, self._rhwm)):
+        if n and timeout is None and not buf.sync() and self._pull(max(n, self._rhwm)):
             data = buf.read(n)
             if len(data) == n:
-                left = buf.length - n
-                buf.length = left
-                if not left:
-                    buf.clear()  # drop the head (it may be a large chunk)
-                    if self._read_side is _R_EOF:
-                        self._check_end()
                 return data
             buf.unread(len(data))
         self._begin_read("recv_exactly")
@@ -421,8 +403,6 @@ class Blocking:
         ):
             out = buf.take_through(separator, limit)
             if out is not None:
-                if not buf.length and self._read_side is _R_EOF:
-                    self._check_end()
                 return out
         return self._recv_until(
             self._separator(separator),
@@ -431,16 +411,35 @@ class Blocking:
             "recv_until",
         )
 
-    def readline(self, *, limit: int = 65536, timeout: float | None = None) -> bytes | str:
+    def readline(self, *, limit: int = LINE_LIMIT, timeout: float | None = None) -> bytes | str:
         """Like a file's ``readline``: a line with its ``\\n``, the rest at end, then empty."""
         buf = self._rbuf
-        line = buf.readline()
+        # Loaded, then called: a method call (buf.readline()) of a callable
+        # in a slot is not specialised by CPython 3.11 and looks it up the
+        # slow way on every call.  No line the head's readline returns is
+        # longer than LINE_LIMIT.
+        readline = buf.readline
+        line = readline()
+        if line:
+            if limit is LINE_LIMIT and timeout is None:
+                return line
+        elif not buf.length and limit is LINE_LIMIT and timeout is None and self._pull(None):
+            readline = buf.readline
+            line = readline()  # a server answering one request at a time waited here
+            if line:
+                return line
+        return self._readline_more(line, limit, timeout)
+
+    def _readline_more(self, line: bytes | str, limit: Any, timeout: Any) -> bytes | str:
+        """``readline`` when the fast path was not enough: ``line`` is what the
+        buffer's readline gave, to be checked against the arguments."""
+        buf = self._rbuf
         if (
             not line
             and timeout is None
-            and not buf.length
             and type(limit) is int  # bad arguments raise before any wait
             and limit >= 0
+            and not buf.sync()
             and self._pull(None)
         ):
             line = buf.readline()  # a server answering one request at a time waited here
@@ -448,12 +447,6 @@ class Blocking:
             n = len(line)
             try:
                 if n <= limit and (timeout is None or (type(timeout) in _NUMBER and timeout >= 0)):
-                    left = buf.length - n
-                    buf.length = left
-                    if not left:
-                        buf.clear()  # drop the head (it may be a large chunk)
-                        if self._read_side is _R_EOF:
-                            self._check_end()
                     return line
             except TypeError:  # not a number: the general path says so, with a code
                 pass
@@ -492,10 +485,7 @@ class Blocking:
         if buf.length and buf.armed:
             end = buf.find(sep, limit)
             if 0 < end <= limit:
-                out = buf.take(end)
-                if not buf.length:
-                    self._check_end()
-                return out
+                return buf.take(end)
         self._begin_read(what)
         try:
             deadline = deadline_after(timeout)

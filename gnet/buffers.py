@@ -22,9 +22,16 @@ from io import BytesIO, StringIO
 from itertools import islice
 from typing import Any
 
-__all__ = ["ReadBuffer", "WriteQueue", "Chunk"]
+__all__ = ["ReadBuffer", "WriteQueue", "Chunk", "LINE_LIMIT"]
 
 Chunk = bytes | str
+
+# readline()'s default limit.  A head no longer than this holds no line
+# longer than it, so a line the head's readline returns needs no check
+# against the default; a longer head (an unshift, a huge decoded chunk)
+# gets no fast readline at all.  A receive is at most 64 KiB, so in
+# practice every head qualifies.
+LINE_LIMIT = 65536
 
 
 # ``ReadBuffer.readline`` when the head holds no whole line (or there is no
@@ -69,12 +76,17 @@ class ReadBuffer:
       the queue), so a non-empty result is always a whole line.
     * ``read(n)``: up to ``n`` units from the head (fewer at its end).
 
-    They leave ``length`` alone: the caller subtracts what it kept (and
-    calls :meth:`clear` when nothing is left) or gives it back with
-    :meth:`unread`.  Every other method keeps ``length`` itself.  While the
-    socket must not be read that way (it flows, or a reader is blocked in
-    the general path), :meth:`disarm` makes both return nothing, so a
-    caller needs no guard of its own; :meth:`arm` restores them.  A new
+    They leave ``length`` alone, and so does the caller: what they took
+    is counted at the next :meth:`sync` (from the head file's position),
+    which every other method does first, as do ``len()``, ``bool()`` and
+    :meth:`disarm`.  So while armed, ``length`` may still count what they
+    took: it is an upper bound, exact after a sync (``not length`` always
+    means empty; ``length < x`` always holds for the exact length too).  A
+    caller that keeps less than it took gives it back with :meth:`unread`.
+    While the socket must not be read that way (it flows, a reader is
+    blocked in the general path, or the peer's FIN has come and the end
+    of the data must be noticed), :meth:`disarm` makes both return nothing,
+    so a caller needs no guard of its own; :meth:`arm` restores them.  A new
     buffer is disarmed: the general path of the first helper arms it.
 
     :meth:`find` remembers how far it has searched for a separator, in
@@ -84,7 +96,7 @@ class ReadBuffer:
 
     __slots__ = (
         "length", "readline", "read", "armed", "empty",
-        "_line", "_head", "_file", "_chunks", "_scan",
+        "_line", "_head", "_file", "_mark", "_chunks", "_scan",
     )  # fmt: skip
 
     def __init__(self) -> None:
@@ -98,6 +110,7 @@ class ReadBuffer:
         self._line: Callable[[], Chunk] = _no_line  # what readline is when armed
         self._head: Chunk | None = None  # the chunk being read, through _file
         self._file: Any = None
+        self._mark = 0  # the head file's position at the last sync()
         # The chunks behind the head; made on first use (an empty deque is
         # 760 bytes, and most sockets never buffer anything).
         self._chunks: deque[Chunk] | None = None
@@ -106,10 +119,26 @@ class ReadBuffer:
         self._scan: tuple[Chunk, int, int, int] | None = None
 
     def __len__(self) -> int:
-        return self.length
+        return self.sync()
 
     def __bool__(self) -> bool:
-        return self.length > 0
+        return self.length > 0 and self.sync() > 0
+
+    def sync(self) -> int:
+        """Count what ``readline`` and ``read`` took since the last sync; the exact length.
+
+        An emptied buffer drops its head here.
+        """
+        file = self._file
+        if file is not None:
+            pos = file.tell()
+            taken = pos - self._mark
+            if taken:
+                self._mark = pos
+                self.length -= taken
+                if not self.length:
+                    self.clear()
+        return self.length
 
     # -- the head ------------------------------------------------------------
 
@@ -121,13 +150,16 @@ class ReadBuffer:
             self.read = self._file.read
 
     def disarm(self) -> None:
-        """Make ``readline`` and ``read`` return nothing until :meth:`arm`."""
+        """Make ``readline`` and ``read`` return nothing until :meth:`arm`; sync."""
+        self.sync()
         self.armed = False
         self.readline = _no_line
         self.read = _no_read
 
     def _set_head(self, chunk: Chunk) -> None:
+        """``chunk`` becomes the head; what the old head held is already accounted."""
         self._head = chunk
+        self._mark = 0
         file: Any
         if isinstance(chunk, bytes):
             self._file = file = BytesIO(chunk)
@@ -137,7 +169,10 @@ class ReadBuffer:
             whole = chunk[-1:] == "\n"
         # A chunk that ends a line (a request read whole, usually) is all whole
         # lines already; any other is cut at its first readline().
-        self._line = file.readline if whole else self._first_line
+        if len(chunk) > LINE_LIMIT:
+            self._line = _no_line
+        else:
+            self._line = file.readline if whole else self._first_line
         if self.armed:
             self.readline = self._line
             self.read = file.read
@@ -156,6 +191,7 @@ class ReadBuffer:
             if chunks is None:
                 self._chunks = chunks = deque()
             chunks.appendleft(head[cut:])
+            self.length -= pos - self._mark  # what was taken before the cut
             self._set_head(head[pos:cut])
             self._scan = None  # chunk positions moved
             file = self._file
@@ -166,6 +202,7 @@ class ReadBuffer:
         """The head is used up: the next chunk becomes the head."""
         chunks = self._chunks
         assert chunks
+        self.length -= len(self._head) - self._mark  # type: ignore[arg-type]  # read to its end
         head = chunks.popleft()
         self._set_head(head)
         scan = self._scan
@@ -177,7 +214,7 @@ class ReadBuffer:
             )
 
     def unread(self, n: int) -> None:
-        """Give back the last ``n`` units taken with ``readline`` or ``read``."""
+        """Give back the last ``n`` units taken with ``readline`` or ``read`` (no sync between)."""
         if n:
             file = self._file
             file.seek(file.tell() - n)
@@ -188,6 +225,7 @@ class ReadBuffer:
         self.readline = self._line = _no_line
         self.read = _no_read
         self._head = self._file = self._chunks = self._scan = None
+        self._mark = 0
 
     # -- adding --------------------------------------------------------------
 
@@ -195,11 +233,17 @@ class ReadBuffer:
         """Append ``chunk`` (received data)."""
         if type(chunk) is not bytes and type(chunk) is not str:
             chunk = _as_chunk(chunk)
-        if not chunk:
+        size = len(chunk)
+        if not size:
             return
-        if not self.length:  # the usual case: a helper read into an empty buffer
+        length = self.length
+        if length:
+            length -= self._file.tell() - self._mark  # exact (sync() without its writes)
+        if not length:  # the usual case: a helper read into an empty (or read out) buffer
             self._chunks = self._scan = None
             self._head = chunk
+            self._mark = 0
+            self.length = size
             # _set_head() inlined: this is once per request of a server
             # answering one request at a time.
             file: Any
@@ -209,7 +253,7 @@ class ReadBuffer:
             else:
                 self._file = file = StringIO(chunk)
                 whole = chunk[-1:] == "\n"
-            self._line = file.readline if whole else self._first_line
+            self._line = _no_line if size > LINE_LIMIT else file.readline if whole else self._first_line
             if self.armed:
                 self.readline = self._line
                 self.read = file.read
@@ -218,14 +262,14 @@ class ReadBuffer:
             if chunks is None:
                 self._chunks = chunks = deque()
             chunks.append(chunk)
-        self.length += len(chunk)
+            self.length += size
 
     def unshift(self, chunk: Chunk) -> None:
         """Put ``chunk`` back at the front (it was taken but not used)."""
         chunk = _as_chunk(chunk)
         if not chunk:
             return
-        if self.length:
+        if self.sync():
             rest = self._file.read()
             if rest:
                 chunks = self._chunks
@@ -244,14 +288,12 @@ class ReadBuffer:
         while not chunk:
             self._next_head()
             chunk = self._file.read()
-        self.length -= len(chunk)
-        if not self.length:
-            self.clear()
+        self.sync()
         return chunk
 
     def take(self, n: int | None = None) -> Chunk:
         """Up to ``n`` units (all of it when ``n`` is None), joined; ``take(0)`` is empty."""
-        length = self.length
+        length = self.sync()
         file: Any = self._file
         if n is None or n >= length:
             if not length:
@@ -273,7 +315,7 @@ class ReadBuffer:
                 parts.append(part)
                 need -= len(part)
             out = _join(parts)
-        self.length = length - n
+        self.sync()
         return out
 
     def take_through(self, sep: Chunk, limit: int) -> Chunk | None:
@@ -290,9 +332,7 @@ class ReadBuffer:
         if idx < 0 or n > limit:
             return None
         out: Chunk = file.read(n)
-        self.length -= n
-        if not self.length:
-            self.clear()
+        self.sync()
         return out
 
     def find(self, sep: Chunk, limit: int | None = None) -> int:
@@ -301,7 +341,7 @@ class ReadBuffer:
         With ``limit``, only the first ``limit + len(sep)`` units are
         searched: a separator starting after ``limit`` is not found.
         """
-        length = self.length
+        length = self.sync()
         if not length:
             return -1
         head: Any = self._head

@@ -131,7 +131,7 @@ def is_idle(conn: Socket) -> bool:
     """Whether ``conn`` is between exchanges right now (see the module docstring)."""
     if conn._phase is not _OPEN or conn._read_side is not _R_OPEN or conn._write_side is not _W_OPEN:
         return False
-    if conn._rbuf.length or conn.writable_length:
+    if conn._rbuf or conn.writable_length:
         return False
     if conn._reader is None and not (conn._flowing and conn._parked):
         return False  # busy, paused, or nobody reads: not waiting for input

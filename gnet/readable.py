@@ -126,7 +126,7 @@ class Readable:
 
     @property
     def readable_length(self) -> int:
-        return self._rbuf.length
+        return self._rbuf.sync()
 
     @property
     def readable_high_water_mark(self) -> int:
@@ -230,7 +230,7 @@ class Readable:
                 self._check_end()
             self._wake()
             return None
-        if size is not None and size > buf.length and self._read_side is _R_OPEN:
+        if size is not None and size > buf.sync() and self._read_side is _R_OPEN:
             self._wake()
             return None
         if not buf:
@@ -277,7 +277,9 @@ class Readable:
         high-water mark (Node's backpressure on a paused socket)."""
         if self._read_side is not _R_OPEN:
             return False
-        return bool(self._flowing) or self._rbuf.length < self._rhwm
+        buf = self._rbuf
+        # buf.length may still count what the helpers took: sync only when it decides.
+        return bool(self._flowing) or buf.length < self._rhwm or buf.sync() < self._rhwm
 
     def _read_chunk(self, view: memoryview) -> bytes | None:
         """The one receive path: one ``recv_into(view)`` on the transport, accounted.
@@ -408,6 +410,9 @@ class Readable:
 
     def _on_eof(self) -> None:
         self._read_side = READ["eof"][self._read_side]
+        # The helpers' fast paths stop here (gnet.blocking): from now on a
+        # read must notice when it takes the last unit, to schedule 'end'.
+        self._rbuf.disarm()
         if self._decoder is not None:
             rest = self._decoder(b"", True)
             if rest:

@@ -168,7 +168,7 @@ class Writable:
             if self._idle is not None:
                 self._idle.touch()
             transport: Any = self._transport
-            if self._rbuf.length and size < self._whwm and not transport.pending:
+            if self._rbuf.length and size < self._whwm and not transport.pending and self._rbuf.sync():
                 self._hold(chunk, callback)  # input still buffered: a batch is under way
                 return True
             try:
@@ -197,7 +197,7 @@ class Writable:
                 self._idle.touch()
             wq.push(chunk, callback)
             if wq.held:
-                if self._rbuf.length and wq.length < self._whwm:
+                if self._rbuf.length and wq.length < self._whwm and self._rbuf.sync():
                     return True  # still holding (all that is queued is held, below the mark)
                 self._release_hold()  # the batch is answered, or big enough
         if self.writable_length >= self._whwm:

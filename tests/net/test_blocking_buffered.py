@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import gevent
+import gevent.event
 import pytest
 
 import gnet
@@ -141,4 +142,30 @@ def test_taking_the_last_buffered_line_after_the_peer_ended_emits_end(
         assert c.readable_length == 4
         assert c.readline() == b"a\n"
         assert c.readline() == b"b\n"
+        assert closed.wait(T)
+
+
+def test_readable_length_counts_what_the_fast_paths_took(serve: Callable[..., Served]) -> None:
+    # The fast paths take from the head without counting it there and then
+    # (ReadBuffer counts at its next sync); readable_length, and 'end' after
+    # the peer's FIN behind the last lines, must not notice the difference.
+    go = gevent.event.Event()
+
+    def handler(sock: gnet.Socket) -> None:
+        sock.write(b"1\na\nbb\n")
+        go.wait()
+        sock.end(b"ccc\n")
+
+    served = serve(handler)
+    with blocking_client(served.port) as c:
+        closed = closed_event(c)
+        assert c.readline() == b"1\n"  # the general path: it arms the fast ones
+        wait_until(lambda: c.readable_length == 5)
+        assert c.readline() == b"a\n"
+        assert c.readable_length == 3
+        assert c.recv_exactly(3) == b"bb\n"
+        assert c.readable_length == 0
+        go.set()
+        assert c.readline() == b"ccc\n"
+        assert c.readline() == b""
         assert closed.wait(T)

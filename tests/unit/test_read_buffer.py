@@ -21,7 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 # The one import of the module under test (issue 11 moves ReadBuffer to gnet/buffers.py).
-from gnet.buffers import ReadBuffer
+from gnet.buffers import LINE_LIMIT, ReadBuffer
 
 # ----------------------------------------------------------------------
 # push, take, popleft, unshift
@@ -147,23 +147,53 @@ def test_take_nothing() -> None:
 
 
 def test_the_fast_slots_take_whole_lines_from_the_head_only_while_armed() -> None:
-    # readline()/read() are the head's own C methods: the caller keeps
-    # length.  A new buffer is disarmed (the socket's first helper arms it),
-    # and disarm() makes both find nothing without losing anything.
+    # readline()/read() are the head's own C methods.  A new buffer is
+    # disarmed (the socket's first helper arms it), and disarm() makes both
+    # find nothing without losing anything.
     buf = ReadBuffer()
     buf.push(b"one\ntwo\nthr")
     assert buf.readline() == b"" and buf.read(3) == b""
     buf.arm()
     assert buf.readline() == b"one\n"
-    buf.length -= 4
     buf.disarm()
+    assert buf.length == 7  # disarm() counted what readline took
     assert buf.readline() == b"" and buf.read(3) == b""
     buf.arm()
     assert buf.readline() == b"two\n"  # the head was cut after its last newline
-    buf.length -= 4
     assert buf.readline() == b""  # "thr" is not a whole line: not taken
     buf.push(b"ee\n")
     assert buf.take() == b"three\n"
+
+
+def test_what_the_fast_slots_take_is_counted_at_the_next_sync() -> None:
+    # The fast slots touch nothing but the head file's position: length is
+    # an upper bound until sync() (or len(), bool(), any other method)
+    # counts what they took; an emptied buffer drops its head there.
+    buf = ReadBuffer()
+    buf.arm()
+    buf.push(b"a\nbb\n")
+    assert buf.readline() == b"a\n" and buf.read(3) == b"bb\n"
+    assert buf.length == 5  # not counted yet
+    assert not buf  # bool() syncs
+    assert buf.length == 0 and buf.readline() == b""  # and the head is gone
+    buf.push(b"xyz")
+    assert buf.read(1) == b"x"
+    buf.push(b"\n")  # behind a head with units left: queued, length still an upper bound
+    assert buf.length == 4 and len(buf) == 3 and buf.length == 3
+    assert buf.take() == b"yz\n"
+
+
+def test_a_head_longer_than_the_line_limit_has_no_fast_readline() -> None:
+    # readline() returns the head's lines unchecked against the default
+    # limit: a head longer than it gets none (the general path finds lines).
+    buf = ReadBuffer()
+    buf.arm()
+    buf.push(b"x" * LINE_LIMIT + b"\n")
+    assert buf.readline() == b""
+    assert len(buf) == LINE_LIMIT + 1 and buf.find(b"\n") == LINE_LIMIT + 1
+    buf.clear()
+    buf.push(b"x" * (LINE_LIMIT - 1) + b"\n")
+    assert buf.readline() == b"x" * (LINE_LIMIT - 1) + b"\n"
 
 
 def test_a_taken_unit_given_back_with_unread() -> None:
@@ -338,7 +368,8 @@ def _check(chunks: list[Any], sep: Any, ops: list[tuple[Any, ...]], empty: Any) 
                 assert index >= 0 and got == model[: index + len(sep)] and len(got) <= limit
                 model = model[len(got) :]
         elif name in ("readline", "read"):
-            # The fast paths: the caller keeps length, or gives the units back.
+            # The fast paths: the caller keeps what they took (counted at the
+            # next sync), or gives the units back.
             *size, keep = args
             got = buf.readline() if name == "readline" else buf.read(*size)
             if not got:
@@ -350,10 +381,10 @@ def _check(chunks: list[Any], sep: Any, ops: list[tuple[Any, ...]], empty: Any) 
             if name == "read":
                 assert len(got) <= size[0]
             if keep:
-                buf.length -= len(got)
                 model = model[len(got) :]
             else:
                 buf.unread(len(got))
+            assert buf.length >= len(model)  # an upper bound until a sync
         elif name == "push":
             buf.push(args[0])
             model += args[0]
