@@ -61,7 +61,8 @@ class ReadBuffer:
 
     All chunks are bytes, or all str (after ``set_encoding``); a bytearray or
     memoryview pushed or put back is copied to bytes.  ``length`` is the
-    number of units (bytes or characters) buffered, always exact.
+    number of units (bytes or characters) buffered: exact, but for what the
+    two fast paths below took since the last :meth:`sync`.
 
     The head is read through an in-memory file over it (``io.BytesIO``,
     ``io.StringIO``), so taking a few units is one C call that slices and

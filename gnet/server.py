@@ -263,7 +263,7 @@ class Server(Actor):
     def _on_accept(self, fd: int, addr: Any) -> None:
         lsock = self._lsock
         try:
-            sock = SocketTransport(lsock.family, _pysocket.SOCK_STREAM, 0, fd)
+            sock = SocketTransport.accepted(lsock.family, fd)
         except OSError:
             os.close(fd)  # not a socket object yet: nobody else would close it
             return

@@ -71,7 +71,9 @@ class _RecvBuffer(threading.local):
 
 #: This thread's shared receive buffer: ``recv_buffer.view``.
 recv_buffer = _RecvBuffer()
+_socket_new = _socket.socket.__new__
 _socket_init = _socket.socket.__init__
+_SOCK_STREAM = _pysocket.SOCK_STREAM
 _socket_close = _socket.socket.close
 
 
@@ -134,6 +136,18 @@ class SocketTransport(_socket.socket):
         self._rwatch: Any = None
         self._wwatch: Any = None
 
+    @classmethod
+    def accepted(cls, family: int, fd: int) -> SocketTransport:
+        """The transport of a connection ``accept()`` returned as ``fd``: what
+        ``cls(family, SOCK_STREAM, 0, fd)`` makes, without the call through the
+        type to ``__init__`` (this runs once per accepted connection)."""
+        self: SocketTransport = _socket_new(cls)
+        _socket_init(self, family, _SOCK_STREAM, 0, fd)
+        self.setblocking(False)
+        self.pending = 0
+        self._rwatch = self._wwatch = None
+        return self
+
     def __repr__(self) -> str:
         return f"<SocketTransport fd={self.fileno()}>"
 
@@ -177,12 +191,18 @@ class SocketTransport(_socket.socket):
         close them), and when there were any the descriptor is released
         after this turn of the loop.
         """
-        for watcher in (self._rwatch, self._wwatch):
-            if watcher is not None:
-                watcher.stop()
-                watcher.close()
+        loop = None
+        watcher = self._rwatch
+        if watcher is not None:
+            loop = watcher.loop
+            watcher.close()  # which stops it
+        watcher = self._wwatch
+        if watcher is not None:
+            loop = watcher.loop
+            watcher.close()
         self._rwatch = self._wwatch = None
-        loop = gevent.get_hub().loop
+        if loop is None:
+            loop = gevent.get_hub().loop
         if loop.closing_fd(self.fileno()):
             check = loop.check()
             check.start(_close_after_turn, self, check)
