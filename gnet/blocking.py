@@ -55,7 +55,6 @@ from .buffers import LINE_LIMIT
 from .checks import validate_timeout
 from .errors import IncompleteReadError, LimitOverrunError, NodeError, make_error
 from .state import Phase, ReadSide
-from .transport import recv_buffer
 
 if TYPE_CHECKING:
     from .buffers import ReadBuffer, WriteQueue
@@ -100,6 +99,7 @@ class Blocking:
         _decoder: Any
         _encoding: str | None
         _drained: bool
+        _view: memoryview
         _tasks: list[Any] | None
         _actor: Any
         _reader: Any
@@ -185,7 +185,7 @@ class Blocking:
                 self._drained = False
                 if self._tasks or self._phase is not _OPEN or self._flowing:
                     return False
-            view = recv_buffer.view
+            view = self._view
             if most is not None and most < len(view):
                 view = view[:most]
             raw = self._read_chunk(view)
@@ -200,7 +200,7 @@ class Blocking:
         """One read from the transport into the buffer, of at most ``most`` bytes
         (None: what one read takes).  True if it made progress, None when the
         transport had nothing."""
-        view = recv_buffer.view
+        view = self._view
         if most is not None and most < len(view):
             view = view[:most]
         raw = self._read_chunk(view)
@@ -308,7 +308,7 @@ class Blocking:
         the read failed; None at the end of the stream or when anything
         unusual happened (the general path then takes over, with the state
         as it is)."""
-        view = recv_buffer.view
+        view = self._view
         if max_bytes < len(view):
             view = view[:max_bytes]
         self._reader = current

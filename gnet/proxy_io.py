@@ -47,7 +47,6 @@ from .actor import deadline_after
 from .errors import io_error
 from .proxy_protocol import Command, NeedMore, ProxyHeader, ProxyParser, ProxyProtocolError
 from .state import Phase
-from .transport import recv_buffer
 
 if TYPE_CHECKING:
     from .options import ServerOptions
@@ -78,7 +77,7 @@ def _read_header(sock: Socket, server: Server, options: ServerOptions) -> bool:
             return False
     parser = ProxyParser(options.proxy_protocol, options.proxy_max_header)  # type: ignore[arg-type]
     deadline = deadline_after(options.proxy_timeout / 1000.0)
-    view = recv_buffer.view
+    view = sock._view
     transport: Any = sock._transport
     try:
         while True:

@@ -39,7 +39,6 @@ from .encodings import decoder
 from .errors import io_error, make_error
 from .pipe import Pipe
 from .state import READ, Phase, ReadSide, WriteSide
-from .transport import recv_buffer
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -97,6 +96,7 @@ class Readable:
         _decoder: Callable[..., str] | None
         _encoding: str | None
         _drained: bool
+        _view: memoryview
         _readable_queued: bool
         _events: dict[Any, Any]
         _idle: IdleTimer | None
@@ -308,7 +308,7 @@ class Readable:
     def _read_once(self) -> bool | None:
         """One read into the buffer (or out as ``'data'``): True if it made
         progress, None when the transport had nothing."""
-        raw = self._read_chunk(recv_buffer.view)
+        raw = self._read_chunk(self._view)
         if not raw:
             return None if raw is None else True
         chunk: Any = raw if self._decoder is None else self._decoder(raw)
@@ -342,7 +342,7 @@ class Readable:
         raise EAGAIN.
         """
         transport: Any = self._transport
-        view = recv_buffer.view
+        view = self._view
         size = len(view)
         emit = self.emit
         watcher = transport.read_watcher()

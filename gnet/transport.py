@@ -69,7 +69,8 @@ class _RecvBuffer(threading.local):
         self.view = memoryview(bytearray(RECV_SIZE))
 
 
-#: This thread's shared receive buffer: ``recv_buffer.view``.
+#: This thread's shared receive buffer: ``recv_buffer.view`` (each socket keeps a
+#: reference to its thread's, as ``_view``, taken when it is made).
 recv_buffer = _RecvBuffer()
 _socket_new = _socket.socket.__new__
 _socket_init = _socket.socket.__init__
