@@ -135,10 +135,15 @@ class ReadBuffer:
             pos = file.tell()
             taken = pos - self._mark
             if taken:
-                self._mark = pos
-                self.length -= taken
-                if not self.length:
-                    self.clear()
+                length = self.length - taken
+                if length:
+                    self.length = length
+                    self._mark = pos
+                else:  # clear() inlined: a request-at-a-time server comes here once a request
+                    self.length = self._mark = 0
+                    self.readline = self._line = _no_line
+                    self.read = _no_read
+                    self._head = self._file = self._chunks = self._scan = None
         return self.length
 
     # -- the head ------------------------------------------------------------
