@@ -211,8 +211,13 @@ def test_listen_ipv6only__ipv4_connect_refused(track: Any, key: str) -> None:
     listening = Collector()
     server.listen({"port": 0, "host": "::", key: True}, listening)
     listening.wait(1)
-    with pytest.raises(ConnectionRefusedError) as info:
-        gnet.open_connection(port_of(server), "127.0.0.1", timeout=TIMEOUT)
+    # The IPv4 port of that number is free only if the listener is IPv6-only;
+    # bound here without listening, no other process (a parallel test run)
+    # can take it, and a connect to it is refused unless gnet answers.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as ipv4:
+        ipv4.bind(("127.0.0.1", port_of(server)))
+        with pytest.raises(ConnectionRefusedError) as info:
+            track(gnet.open_connection(port_of(server), "127.0.0.1", timeout=TIMEOUT))
     assert info.value.code == "ECONNREFUSED"
 
 
