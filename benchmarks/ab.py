@@ -4,10 +4,13 @@
     python benchmarks/ab.py --base main --load pingpong --server gnet_straight --rounds 7
     python benchmarks/ab.py --base main --load pingpong --unix --server gnet_events
     python benchmarks/ab.py --base main --load resp-p16 --server gnet_straight
+    python benchmarks/ab.py --base ed38d59 --load hold --server gnet_straight --rounds 9
     python benchmarks/ab.py --base main --load tls-handshake --server gnet_tls_events
 
 Loads: the echo benchmark's (pingpong C=100 S=64, bulk, connrate; with
---unix over a UNIX socket), the RESP benchmark's (resp-p1, resp-p16: 50
+--unix over a UNIX socket), ``hold`` (--hold-conns idle connections after a
+1-byte echo each: the figure is the server's RSS growth per connection, the
+yardstick's ``hold`` row), the RESP benchmark's (resp-p1, resp-p16: 50
 connections, 1 or 16 requests in flight) and the TLS benchmark's
 (tls-pingpong, tls-bulk, tls-handshake). --server is one of that
 benchmark's gnet servers. The figure compared is the server's CPU per
@@ -44,6 +47,8 @@ from harness import (  # noqa: E402
     build_loadgen,
     cpus,
     log,
+    measure_hold,
+    prime,
     raise_nofile,
     require_tls,
     run_loadgen,
@@ -55,6 +60,7 @@ LOADS: dict[str, tuple[dict[str, ServerSpec], list[str], str]] = {
     'pingpong': (echo.SERVERS, echo.load_argv('pingpong'), 'us/round trip'),
     'bulk': (echo.SERVERS, echo.load_argv('bulk'), 'us/MB'),
     'connrate': (echo.SERVERS, echo.load_argv('connrate'), 'us/connection'),
+    'hold': (echo.SERVERS, [], 'KiB/idle connection'),
     **{name: (resp.SERVERS, argv, 'us/request') for name, argv in resp.AB_LOADS.items()},
     **{name: (tls.SERVERS, argv, 'us/MB' if 'bulk' in name else
               'us/handshake' if 'handshake' in name else 'us/round trip')
@@ -92,9 +98,12 @@ def main() -> None:
     p.add_argument('--rounds', type=int, default=5, help='runs per side')
     p.add_argument('--duration', type=float, default=2.5)
     p.add_argument('--warmup', type=float, default=0.5)
+    p.add_argument('--hold-conns', type=int, default=5000, help='idle connections (hold)')
     args = p.parse_args()
     if not 1 <= args.rounds <= 50 or not 0 < args.duration <= 60:
         p.error('need 1 <= --rounds <= 50 and 0 < --duration <= 60')
+    if not 1 <= args.hold_conns <= 20000:
+        p.error('need 1 <= --hold-conns <= 20000')
     servers, argv, unit = LOADS[args.load]
     gnet_servers = [name for name, spec in servers.items() if spec.needs_gnet]
     if args.server not in gnet_servers:
@@ -107,7 +116,7 @@ def main() -> None:
     loadgen = build_loadgen()
     if args.load.startswith('tls-'):
         require_tls(loadgen)
-    raise_nofile(100)
+    raise_nofile(args.hold_conns if args.load == 'hold' else 100)
     workdir = Path(tempfile.mkdtemp(prefix='gnet-ab-'))
     extra_env = tls.make_certificate(workdir) if args.load.startswith('tls-') else {}
     worktree = None
@@ -132,11 +141,17 @@ def main() -> None:
                 if why:
                     sys.exit(f'ab.py: {name}: the server did not start: {why}')
                 try:
-                    m = run_loadgen(loadgen, argv, server, loadgen_cpu, args.duration,
-                                    args.warmup, quiet_wait=5.0)
+                    if args.load == 'hold':
+                        prime(loadgen, server, loadgen_cpu)  # as the yardstick's warm-up
+                        m = measure_hold(loadgen, server, loadgen_cpu, args.hold_conns,
+                                         max(2.5, args.duration), quiet_wait=5.0)
+                        per_op = m.value
+                    else:
+                        m = run_loadgen(loadgen, argv, server, loadgen_cpu, args.duration,
+                                        args.warmup, quiet_wait=5.0)
+                        per_op = m.raw.get('server_us_per_op')
                 finally:
                     server.stop()
-                per_op = m.raw.get('server_us_per_op')
                 if m.marks or per_op is None:
                     log(f'{name}: round {rnd + 1} marked {m.marks!r}: {m.raw.get("error", "")}')
                 if per_op is not None:
@@ -147,12 +162,14 @@ def main() -> None:
             remove_worktree(worktree)
         shutil.rmtree(workdir, ignore_errors=True)
     where = ' over a UNIX socket' if args.unix else ''
-    print(f'{args.server}, {args.load}{where}: server CPU {unit}, median of {args.rounds} (min), '
-          'rate median')
+    hold = args.load == 'hold'
+    print(f'{args.server}, {args.load}{where}: server {"RSS" if hold else "CPU"} {unit}, median of '
+          f'{args.rounds} (min){"" if hold else ", rate median"}')
     for name in sides:
         if figures[name]:
+            rate = '' if hold else f'  {statistics.median(rates[name]):10.0f}/s'
             print(f'  {name:28s} {statistics.median(figures[name]):8.2f} ({min(figures[name]):.2f})'
-                  f'  {statistics.median(rates[name]):10.0f}/s')
+                  + rate)
     a, b = (statistics.median(figures[n]) if figures[n] else None for n in sides)
     if a and b:
         print(f'  B / A = {b / a:.3f}')

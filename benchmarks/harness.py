@@ -15,6 +15,7 @@ import json
 import os
 import platform
 import resource
+import select
 import shutil
 import signal
 import statistics
@@ -311,6 +312,60 @@ def run_loadgen(
     raw['server_us_per_op'] = round(served / hz * 1e6 / ops, 2) if ops > 0 else None
     raw['other_cpu'] = round(max(0.0, (busy - served) / hz - raw['cpu_total_s']) / wall, 3)
     return Measurement(raw['rate'], marks(raw, server), raw)
+
+
+def measure_hold(
+    loadgen: Path, server: Server, cpu: int, conns: int, secs: float, quiet_wait: float,
+    tls: bool = False,
+) -> Measurement:
+    """`conns` idle connections (TLS ones with `tls`), each after a 1-byte echo,
+    held `secs` seconds: the server's RSS growth per connection, in KiB (the
+    largest RSS sampled while they sit idle, less the RSS before)."""
+    wait_for_quiet(quiet_wait)
+    time.sleep(0.3)  # let the priming's connections be freed
+    before = server.rss_kib()
+    cmd = [str(loadgen), 'hold', *server.target(), '-n', str(conns), '--hold', str(secs),
+           *(['--tls'] if tls else []), '--connect-timeout', str(CONNECT_TIMEOUT)]
+    samples: list[int] = []
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=pin(cpu))
+    deadline = time.monotonic() + CONNECT_TIMEOUT + secs + 10
+    out = ''
+    try:
+        ready_at = None
+        while time.monotonic() < deadline and proc.poll() is None:
+            if ready_at is None:
+                readable, _, _ = select.select([proc.stdout], [], [], 0.1)
+                if readable:
+                    line = proc.stdout.readline()
+                    out += line
+                    if line.startswith('READY'):
+                        ready_at = time.monotonic()
+            else:
+                time.sleep(0.1)
+                # after a settling moment, while the connections sit idle
+                if time.monotonic() - ready_at > min(0.5, secs / 2):
+                    rss = server.rss_kib()
+                    if rss is not None:
+                        samples.append(rss)
+                if time.monotonic() - ready_at > secs:
+                    break
+        rest, err = proc.communicate(timeout=max(1.0, deadline - time.monotonic()))
+        out += rest
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        return Measurement(None, '!', {'error': 'loadgen hold overran its deadline'})
+    raw = parse_loadgen(out)
+    if raw is None:
+        return Measurement(None, '!', {'error': f'loadgen: {err.strip() or out}'})
+    ready = raw.get('ready') or 0
+    if before is None or not samples or ready <= 0:
+        return Measurement(None, '!', {**raw, 'error': 'no RSS samples or no idle connection'})
+    raw.update(rss_before_kib=before, rss_holding_kib=max(samples),
+               kib_per_conn=round((max(samples) - before) / ready, 2))
+    bad = raw['errors'] or ready < conns or not server.alive()
+    return Measurement(raw['kib_per_conn'], '!' if bad else '', raw)
 
 
 def marks(raw: dict, server: Server) -> str:

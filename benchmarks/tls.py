@@ -26,20 +26,16 @@ gevent measured in the same run. See benchmarks/README.md.
 from __future__ import annotations
 
 import argparse
-import select
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import (  # noqa: E402 - the shared harness lives next to this file
-    CONNECT_TIMEOUT,
     MARKS_NOTE,
-    Measurement,
     Run,
     Server,
     ServerSpec,
@@ -49,8 +45,7 @@ from harness import (  # noqa: E402 - the shared harness lives next to this file
     describe,
     fmt_value,
     log,
-    parse_loadgen,
-    pin,
+    measure_hold,
     prime,
     raise_nofile,
     require_tls,
@@ -59,7 +54,6 @@ from harness import (  # noqa: E402 - the shared harness lives next to this file
     server_env,
     table,
     unavailable,
-    wait_for_quiet,
 )
 
 GNET_TLS_PROBE = 'from gnet.tls import create_server'
@@ -110,57 +104,6 @@ def make_certificate(directory: Path) -> dict[str, str]:
         check=True, capture_output=True, timeout=60,
     )
     return {'BENCH_TLS_CERT': str(cert), 'BENCH_TLS_KEY': str(key)}
-
-
-def measure_hold(
-    args: argparse.Namespace, loadgen: Path, server: Server, cpu: int
-) -> Measurement:
-    """N idle TLS connections: the server's RSS growth per connection, in KiB."""
-    wait_for_quiet(args.quiet_wait)
-    time.sleep(0.3)  # let the priming's connections be freed
-    before = server.rss_kib()
-    cmd = [str(loadgen), 'hold', *server.target(), '-n', str(args.hold_conns),
-           '--hold', str(args.hold_secs), '--tls', '--connect-timeout', str(CONNECT_TIMEOUT)]
-    samples: list[int] = []
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=pin(cpu))
-    deadline = time.monotonic() + CONNECT_TIMEOUT + args.hold_secs + 10
-    out = ''
-    try:
-        ready_at = None
-        while time.monotonic() < deadline and proc.poll() is None:
-            if ready_at is None:
-                readable, _, _ = select.select([proc.stdout], [], [], 0.1)
-                if readable:
-                    line = proc.stdout.readline()
-                    out += line
-                    if line.startswith('READY'):
-                        ready_at = time.monotonic()
-            else:
-                time.sleep(0.1)
-                # after a settling moment, while the connections sit idle
-                if time.monotonic() - ready_at > min(0.5, args.hold_secs / 2):
-                    rss = server.rss_kib()
-                    if rss is not None:
-                        samples.append(rss)
-                if time.monotonic() - ready_at > args.hold_secs:
-                    break
-        rest, err = proc.communicate(timeout=max(1.0, deadline - time.monotonic()))
-        out += rest
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        return Measurement(None, '!', {'error': 'loadgen hold overran its deadline'})
-    raw = parse_loadgen(out)
-    if raw is None:
-        return Measurement(None, '!', {'error': f'loadgen: {err.strip() or out}'})
-    ready = raw.get('ready') or 0
-    if before is None or not samples or ready <= 0:
-        return Measurement(None, '!', {**raw, 'error': 'no RSS samples or no idle connection'})
-    raw.update(rss_before_kib=before, rss_holding_kib=max(samples),
-               kib_per_conn=round((max(samples) - before) / ready, 2))
-    bad = raw['errors'] or ready < args.hold_conns or not server.alive()
-    return Measurement(raw['kib_per_conn'], '!' if bad else '', raw)
 
 
 def latency_table(run: Run, servers: list[str], labels: list[str]) -> str:
@@ -255,7 +198,8 @@ def main() -> None:
                         log(f'{name}: the verified priming run failed: {primed}')
                     for load in plan:
                         if load == 'hold':
-                            m = measure_hold(args, loadgen, server, loadgen_cpu)
+                            m = measure_hold(loadgen, server, loadgen_cpu, args.hold_conns,
+                                             args.hold_secs, args.quiet_wait, tls=True)
                         else:
                             m = run_loadgen(loadgen, load_argv(load, args.connections, args.inflight),
                                             server, loadgen_cpu, args.duration, args.warmup,
