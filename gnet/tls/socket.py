@@ -180,7 +180,7 @@ class TLSSocket(Socket):
             # The server counts (and drains, and shuts down) the TLS socket, not the raw one.
             server._sockets.discard(raw)
             server._sockets.add(self)
-            self._on_destroy = server._connection_ended
+            self._on_destroy = server._ended_hook
         return self
 
     def _upgrade(self, socket: Socket) -> None:
@@ -356,7 +356,7 @@ class TLSSocket(Socket):
         # Node's 'session' on a client: the session to resume with.  Python
         # exposes it once known; with TLS 1.3 it arrives after the handshake
         # (get_session() then has it), so the event is TLS 1.2's alone.
-        if self._server_side or not self._events.get("session"):
+        if self._server_side or "session" not in self._events:
             return
         session = self.get_session()
         if session is not None and (session.has_ticket or self.get_protocol() == "TLSv1.2"):
