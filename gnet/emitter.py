@@ -7,10 +7,13 @@ an unhandled ``'error'`` raising); the spelling is Python's, with Node's
 camelCase names as aliases.
 
 ``emit`` sits on the hot path of every socket (one ``'data'`` event per
-chunk), so each event's listeners are stored as a tuple that is replaced,
-never mutated: an emit iterates the tuple it looked up, which is already
-the snapshot Node takes by copying its array, and an event without
-listeners costs one dict lookup.
+chunk), so listeners are stored as Node stores them: an event's only
+listener is kept as itself, and two or more as a tuple that is replaced,
+never mutated.  An emit calls the entry it looked up, or iterates the tuple,
+which is already the snapshot Node takes by copying its array; an event
+without listeners costs one dict lookup.  The lone listener kept bare saves
+a tuple (48 bytes) per event in every connection, most of which have one
+listener per event.
 """
 
 from __future__ import annotations
@@ -133,6 +136,11 @@ def _unwrap(listener: Listener) -> Listener:
     return listener.listener if type(listener) is _OnceWrapper else listener
 
 
+def _as_tuple(entry: Listener | tuple[Listener, ...]) -> tuple[Listener, ...]:
+    """An ``_events`` entry (or ``()`` for none) as the tuple of its listeners."""
+    return entry if type(entry) is tuple else (entry,)  # type: ignore[return-value]
+
+
 class _Unrepresentable:
     """Stands in for an ``'error'`` payload whose ``repr`` raised, as Node
     falls back to ``String(er)`` when ``inspect(er)`` throws."""
@@ -178,7 +186,10 @@ class EventEmitter(metaclass=_EmitterMeta):
 
     __slots__ = ("_events", "_max_listeners", "_warned", "__weakref__")
 
-    _events: dict[Hashable, tuple[Listener, ...]]
+    # An event's listener, or its tuple of two or more (never an empty tuple:
+    # an event without listeners has no key).  A listener is callable, so
+    # it is never a plain tuple itself.
+    _events: dict[Hashable, Listener | tuple[Listener, ...]]
     _max_listeners: float | None
     # Events already warned about; Node keeps this flag on the listener
     # array, so it is forgotten when the event drops back to one listener.
@@ -216,10 +227,11 @@ class EventEmitter(metaclass=_EmitterMeta):
             self.emit("newListener", event, _unwrap(listener))
         existing = events.get(event)
         if existing is None:
-            events[event] = (listener,)
+            events[event] = listener
         else:
-            events[event] = (listener, *existing) if prepend else (*existing, listener)
-            self._check_count(event, len(existing) + 1)
+            old = _as_tuple(existing)
+            events[event] = (listener, *old) if prepend else (*old, listener)
+            self._check_count(event, len(old) + 1)
         self._listener_added(event)
 
     def _check_count(self, event: Hashable, count: int) -> None:
@@ -321,20 +333,22 @@ class EventEmitter(metaclass=_EmitterMeta):
         existing = events.get(event)
         if existing is None:
             return self
-        n = len(existing)
-        if n == 1:
-            found = existing[0]
+        if type(existing) is not tuple:
+            found = existing
             if not (found == listener or (type(found) is _OnceWrapper and found.listener == listener)):
                 return self
             del events[event]
+            n = 1
         else:
+            n = len(existing)
             for i in range(n - 1, -1, -1):
                 found = existing[i]
                 if found == listener or (type(found) is _OnceWrapper and found.listener == listener):
                     break
             else:
                 return self
-            events[event] = existing[:i] + existing[i + 1 :]
+            rest = existing[:i] + existing[i + 1 :]
+            events[event] = rest[0] if n == 2 else rest
         if self._warned and n <= 2:
             self._warned.discard(event)
         if "removeListener" in events:
@@ -376,7 +390,7 @@ class EventEmitter(metaclass=_EmitterMeta):
             events.clear()
             self._warned = None
             return self
-        for listener in reversed(events.get(event, ())):
+        for listener in reversed(_as_tuple(events.get(event, ()))):
             self.remove_listener(event, listener)
         return self
 
@@ -391,7 +405,7 @@ class EventEmitter(metaclass=_EmitterMeta):
         exception, else an ``ERR_UNHANDLED_ERROR`` error whose ``context``
         is the payload.
         """
-        listeners = self._events.get(event)
+        listeners: Any = self._events.get(event)
         if listeners is None:
             if event == "error":
                 self._raise_unhandled(args[0] if args else None)
@@ -401,11 +415,11 @@ class EventEmitter(metaclass=_EmitterMeta):
         # loop saves ~15% of an emit, and a call without *args lets Python
         # run a Python listener in the emitter's own C frame: a straight-line
         # handler parked in 'connection' then keeps a shorter C stack.
-        if len(listeners) == 1:
+        if type(listeners) is not tuple:
             if len(args) == 1:
-                listeners[0](args[0])
+                listeners(args[0])
             else:
-                listeners[0](*args)
+                listeners(*args)
             return True
         for listener in listeners:
             listener(*args)
@@ -425,17 +439,17 @@ class EventEmitter(metaclass=_EmitterMeta):
 
     def listeners(self, event: Hashable) -> list[Listener]:
         """Node's ``emitter.listeners``: a copy, ``once`` wrappers unwrapped."""
-        return [_unwrap(listener) for listener in self._events.get(event, ())]
+        return [_unwrap(listener) for listener in _as_tuple(self._events.get(event, ()))]
 
     def raw_listeners(self, event: Hashable) -> list[Listener]:
         """Node's ``emitter.rawListeners``: a copy, ``once`` wrappers included
         (calling one fires and removes it; its ``.listener`` is the original)."""
-        return list(self._events.get(event, ()))
+        return list(_as_tuple(self._events.get(event, ())))
 
     def listener_count(self, event: Hashable, listener: Listener | None = None) -> int:
         """Node's ``emitter.listenerCount(event[, listener])``: how many
         listeners ``event`` has, or how many of them are ``listener``."""
-        listeners = self._events.get(event, ())
+        listeners = _as_tuple(self._events.get(event, ()))
         if listener is None:
             return len(listeners)
         return sum(1 for found in listeners if found == listener or _unwrap(found) == listener)

@@ -459,7 +459,7 @@ class Socket(Blocking, Readable, Writable, Addresses, Actor):
         return self
 
     def _emit_error(self, error: BaseException) -> None:
-        if self._events.get("error"):
+        if "error" in self._events:
             self.emit("error", error)
             return
         # Nobody listens (Node would crash the process): the socket is already

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from gnet.emitter import EventEmitter
 from support import Collector, fail_if_called, noop
 
@@ -473,3 +476,45 @@ def test_hooks__defaults_do_nothing() -> None:
     ee = EventEmitter()
     assert ee._listener_added("x") is None
     assert ee._listener_removed("x") is None
+
+
+# ----------------------------------------------------------------------
+# gnet's storage: an event's lone listener is kept bare, two or more as a
+# tuple.  Whatever the sequence of adds and removes, every reader sees the
+# list Node would hold.
+
+_LISTENERS = [lambda *a, i=i: ("called", i) for i in range(3)]
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from(["on", "prepend", "off"]), st.integers(0, 2)), max_size=12)
+)
+def test_storage__bare_and_tuple_entries_read_as_one_list(ops: list[tuple[str, int]]) -> None:
+    ee = EventEmitter()
+    model: list[Any] = []
+    for op, i in ops:
+        listener = _LISTENERS[i]
+        if op == "on":
+            ee.on("x", listener)
+            model.append(listener)
+        elif op == "prepend":
+            ee.prepend_listener("x", listener)
+            model.insert(0, listener)
+        else:
+            ee.off("x", listener)
+            if listener in model:  # Node removes the most recently added instance
+                del model[len(model) - 1 - model[::-1].index(listener)]
+        assert ee.listeners("x") == model
+        assert ee.raw_listeners("x") == model
+        assert ee.listener_count("x") == len(model)
+        assert ee.listener_count("x", listener) == model.count(listener)
+        assert ee.event_names() == (["x"] if model else [])
+    called: list[Any] = []
+    for listener in model:
+        ee.off("x", listener)
+    for listener in model:
+        ee.on("x", lambda *a, listener=listener: called.append(listener))
+    assert ee.emit("x", 1) == bool(model)
+    assert called == model
+    ee.remove_all_listeners("x")
+    assert ee.listeners("x") == [] and not ee.emit("x")
