@@ -186,12 +186,19 @@ class Socket(Blocking, Readable, Writable, Addresses, Actor):
 
     @classmethod
     def _accepted(
-        cls, server: Server, transport: Transport, options: ServerOptions, on_destroy: Callable[[Socket], None], peer: Any = None
+        cls,
+        server: Server,
+        transport: Transport,
+        options: ServerOptions,
+        on_destroy: Callable[[Socket], None],
+        peer: Any = None,
+        started: float | None = None,
     ) -> Socket:
         """A socket for a connection ``server`` accepted from ``peer`` (accept()'s
-        address); ``on_destroy(socket)`` is the server's hook for counting its live connections."""
+        address) at ``started`` (monotonic; now if None); ``on_destroy(socket)``
+        is the server's hook for counting its live connections."""
         self = cls()
-        self._started = _monotonic()
+        self._started = _monotonic() if started is None else started
         self._peer_addr = peer
         self._server = server
         self._on_destroy = on_destroy
