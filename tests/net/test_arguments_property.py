@@ -323,11 +323,15 @@ def test_create_server_and_listen(
                 settle_server(server)
                 if server.listening:  # a connection must still be served
                     address = server.address()
-                    target = address if isinstance(address, str) else address["port"]  # type: ignore[index]
-                    host = None if isinstance(address, str) else address["address"]  # type: ignore[index]
-                    client = gnet.connect(
-                        target, "127.0.0.1" if host in ("0.0.0.0", "::") else host
-                    )
+                    if isinstance(address, str):
+                        # As a dict: connect(' ') reads a blank string as a port, as Node does.
+                        client = gnet.connect({"path": address})
+                    else:
+                        host = address["address"]  # type: ignore[index]
+                        client = gnet.connect(
+                            address["port"],  # type: ignore[index]
+                            "127.0.0.1" if host in ("0.0.0.0", "::") else host,
+                        )
                     made.append(client)
                     settle_socket(client)
 
