@@ -316,11 +316,39 @@ def run_loadgen(
 
 def measure_hold(
     loadgen: Path, server: Server, cpu: int, conns: int, secs: float, quiet_wait: float,
-    tls: bool = False,
+    tls: bool = False, under: int = 0,
 ) -> Measurement:
     """`conns` idle connections (TLS ones with `tls`), each after a 1-byte echo,
     held `secs` seconds: the server's RSS growth per connection, in KiB (the
-    largest RSS sampled while they sit idle, less the RSS before)."""
+    largest RSS sampled while they sit idle, less the RSS before).
+
+    With `under`, that many idle connections are opened first and held
+    meanwhile: the figure is then the steady cost of one more.  On a fresh
+    server the first connections also fill whatever free heap start-up left
+    (freed import-time and warm-up garbage), which a server that wasted more
+    while starting shows as a lower figure.
+    """
+    base = None
+    if under:
+        base = subprocess.Popen(
+            [str(loadgen), 'hold', *server.target(), '-n', str(under),
+             '--hold', str(CONNECT_TIMEOUT * 2 + secs + 20), *(['--tls'] if tls else []),
+             '--connect-timeout', str(CONNECT_TIMEOUT)],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, preexec_fn=pin(cpu))
+        try:
+            ready, _, _ = select.select([base.stdout], [], [], CONNECT_TIMEOUT + 10)
+            if not ready or not base.stdout.readline().startswith('READY'):
+                return Measurement(None, '!', {'error': 'the connections held under did not open'})
+            return _measure_hold(loadgen, server, cpu, conns, secs, quiet_wait, tls)
+        finally:
+            base.kill()
+            base.communicate()
+    return _measure_hold(loadgen, server, cpu, conns, secs, quiet_wait, tls)
+
+
+def _measure_hold(
+    loadgen: Path, server: Server, cpu: int, conns: int, secs: float, quiet_wait: float, tls: bool
+) -> Measurement:
     wait_for_quiet(quiet_wait)
     time.sleep(0.3)  # let the priming's connections be freed
     before = server.rss_kib()
