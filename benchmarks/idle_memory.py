@@ -11,9 +11,12 @@ straight``) and, in the same process, plain non-blocking client sockets
 over 127.0.0.1.  After a warm-up batch, ``tracemalloc`` snapshots are taken
 before and after ``--connections`` more connect, echo one byte each and go
 idle; the difference, divided by the count, is listed by the line that
-allocated it (the frame inside gnet where there is one).  Only what Python
-allocates is seen: the greenlet's stack slice and the kernel's socket
-buffers are not (compare the totals with the yardstick's KiB).
+allocated it (the frame inside gnet where there is one).  Only what Python's
+allocator hands out is seen.  That includes the greenlet's saved C stack
+(greenlet copies it with PyMem_Realloc: the largest line, at the park).  It
+leaves out the greenlet's Python data-stack page (an mmap, ~4 KiB resident
+per greenlet on 3.11+), malloc's own overhead and the kernel's socket
+buffers: compare the totals with the yardstick's KiB.
 
 ``--base`` is a git revision (checked out in a temporary worktree) or a
 directory holding a gnet package; the other side is this checkout.
