@@ -529,13 +529,21 @@ class Blocking:
         returns at once: they leave with the batch's other replies, in one
         send, when the batch ends (see README, "When writes leave").
         """
-        if self._sender is not None:
-            raise make_error("ERR_GNET_CONCURRENT_IO", "sendall")
-        phase = self._phase
-        if phase is not _OPEN and phase >= _DESTROYED:
-            raise self._closed_error()
-        seconds = None if timeout is None else validate_timeout(timeout)
-        self.write(data)
+        if timeout is None and self._phase is _OPEN and self._sender is None:
+            # The usual case in as few steps as possible (once per reply):
+            # the kernel took it all.
+            self.write(data)
+            if self._phase is _OPEN and not self._wq.entries and not self._transport.pending:  # type: ignore[union-attr]
+                return
+            seconds = None
+        else:
+            if self._sender is not None:
+                raise make_error("ERR_GNET_CONCURRENT_IO", "sendall")
+            phase = self._phase
+            if phase is not _OPEN and phase >= _DESTROYED:
+                raise self._closed_error()
+            seconds = None if timeout is None else validate_timeout(timeout)
+            self.write(data)
         wq = self._wq
         # Handed over already, or held for the batch (held bytes are queued):
         # nothing to wait for.
@@ -543,8 +551,6 @@ class Blocking:
             done = wq.held
         else:
             transport = self._transport
-            if transport is not None and not transport.pending and self._phase is _OPEN:
-                return  # the usual case: the kernel took it all
             done = transport is None or not transport.pending
         if done:
             if self._phase is _OPEN or self._phase < _DESTROYED:
