@@ -34,6 +34,10 @@ Chunk = bytes | str
 LINE_LIMIT = 65536
 
 
+# The largest head an emptied buffer keeps (see ReadBuffer.sync): what an
+# idle connection may hold on to of its last request.
+_KEEP_EMPTIED = 1024
+
 # ``ReadBuffer.readline`` when the head holds no whole line (or there is no
 # head): a C callable returning b'', as a Python function would cost a frame
 # on every miss (one per request, for a server answering one at a time).
@@ -128,7 +132,8 @@ class ReadBuffer:
     def sync(self) -> int:
         """Count what ``readline`` and ``read`` took since the last sync; the exact length.
 
-        An emptied buffer drops its head here.
+        An emptied buffer drops its head here, unless the head is small:
+        that one stays, read to its end, until the next push replaces it.
         """
         file = self._file
         if file is not None:
@@ -139,11 +144,17 @@ class ReadBuffer:
                 if length:
                     self.length = length
                     self._mark = pos
-                else:  # clear() inlined: a request-at-a-time server comes here once a request
-                    self.length = self._mark = 0
-                    self.readline = self._line = _no_line
-                    self.read = _no_read
-                    self._head = self._file = self._chunks = self._scan = None
+                else:
+                    # Emptied.  A small head read to its end stays (its
+                    # readline and read return nothing) until the next push
+                    # replaces it: a request-at-a-time server empties the
+                    # buffer once a request, and dropping it costs as much as
+                    # the push that follows.  A large one goes (the queue
+                    # is gone already: see _next_head).
+                    self.length = 0
+                    self._mark = pos
+                    if pos > _KEEP_EMPTIED:
+                        self.clear()
         return self.length
 
     # -- the head ------------------------------------------------------------
@@ -210,6 +221,8 @@ class ReadBuffer:
         assert chunks
         self.length -= len(self._head) - self._mark  # type: ignore[arg-type]  # read to its end
         head = chunks.popleft()
+        if not chunks:
+            self._chunks = None  # an empty deque is 760 bytes
         self._set_head(head)
         scan = self._scan
         if scan is not None:
@@ -252,7 +265,19 @@ class ReadBuffer:
             self.length = size
             # _set_head() inlined: this is once per request of a server
             # answering one request at a time.
-            file: Any
+            file: Any = self._file
+            if (
+                type(chunk) is bytes
+                and chunk[-1:] == b"\n"
+                and size <= LINE_LIMIT
+                and self._line.__self__ is file  # type: ignore[attr-defined]
+            ):
+                # Whole lines, as the emptied head was (see sync()): its file
+                # is reset to the new chunk, so readline and read, bound to
+                # it, stay as they are.  A new file and two bound methods
+                # per request cost more.
+                file.__init__(chunk)
+                return
             if isinstance(chunk, bytes):
                 self._file = file = BytesIO(chunk)
                 whole = chunk[-1:] == b"\n"

@@ -12,6 +12,7 @@ slicing the joined data gives.
 
 from __future__ import annotations
 
+import sys
 import tracemalloc
 from itertools import pairwise
 from typing import Any
@@ -168,19 +169,49 @@ def test_the_fast_slots_take_whole_lines_from_the_head_only_while_armed() -> Non
 def test_what_the_fast_slots_take_is_counted_at_the_next_sync() -> None:
     # The fast slots touch nothing but the head file's position: length is
     # an upper bound until sync() (or len(), bool(), any other method)
-    # counts what they took; an emptied buffer drops its head there.
+    # counts what they took.
     buf = ReadBuffer()
     buf.arm()
     buf.push(b"a\nbb\n")
     assert buf.readline() == b"a\n" and buf.read(3) == b"bb\n"
     assert buf.length == 5  # not counted yet
     assert not buf  # bool() syncs
-    assert buf.length == 0 and buf.readline() == b""  # and the head is gone
+    assert buf.length == 0 and buf.readline() == b"" and buf.read(1) == b""
     buf.push(b"xyz")
     assert buf.read(1) == b"x"
     buf.push(b"\n")  # behind a head with units left: queued, length still an upper bound
     assert buf.length == 4 and len(buf) == 3 and buf.length == 3
     assert buf.take() == b"yz\n"
+
+
+def test_an_emptied_buffer_keeps_a_small_head_for_the_next_push_and_drops_a_large_one() -> None:
+    # A request-at-a-time server empties the buffer once a request: the
+    # small head stays (read to its end) and the next whole-line push
+    # reuses its file, so the slots bound to it keep working, armed or not.
+    # A large head is dropped at once: an idle connection keeps no chunk of
+    # up to 64 KiB it has read through.
+    buf = ReadBuffer()
+    buf.arm()
+    buf.push(b"*1\r\n$4\r\nPING\r\n")
+    readline, read = buf.readline, buf.read
+    assert readline() == b"*1\r\n" and read(4) == b"$4\r\n" and read(6) == b"PING\r\n"
+    assert not buf
+    buf.push(b"*2\r\n")
+    assert (buf.readline, buf.read) == (readline, read)  # the same file, reset to the new chunk
+    buf.disarm()
+    assert buf.readline() == b"" and len(buf) == 4
+    buf.arm()
+    assert buf.readline() == b"*2\r\n" and not buf
+    buf.push(b"partial")  # not whole lines: a new head, cut at its first readline
+    assert buf.readline() == b"" and buf.take() == b"partial"
+
+    large = b"x" * 4096 + b"\n"
+    before = sys.getrefcount(large)
+    buf.push(large)
+    assert buf.readline() == large
+    assert sys.getrefcount(large) > before  # the head, until a sync
+    assert not buf
+    assert sys.getrefcount(large) == before
 
 
 def test_a_head_longer_than_the_line_limit_has_no_fast_readline() -> None:
@@ -329,6 +360,7 @@ def _operations(alphabet: st.SearchStrategy[Any]) -> st.SearchStrategy[list[tupl
         st.tuples(st.just("readline"), st.booleans()),
         st.tuples(st.just("take_through"), st.integers(0, 40)),
         st.tuples(st.just("read"), st.integers(1, 40), st.booleans()),
+        st.tuples(st.just("arm"), st.booleans()),
     )
     return st.lists(op, max_size=30)
 
@@ -385,6 +417,9 @@ def _check(chunks: list[Any], sep: Any, ops: list[tuple[Any, ...]], empty: Any) 
             else:
                 buf.unread(len(got))
             assert buf.length >= len(model)  # an upper bound until a sync
+        elif name == "arm":
+            # A socket disarms the buffer while it flows or a reader waits.
+            buf.arm() if args[0] else buf.disarm()
         elif name == "push":
             buf.push(args[0])
             model += args[0]
