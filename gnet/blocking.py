@@ -191,7 +191,12 @@ class Blocking:
             raw = self._read_chunk(view)
             if not raw:
                 return False
-            self._rbuf.push(raw if self._decoder is None else self._decoder(raw))
+            chunk = raw if self._decoder is None else self._decoder(raw)
+            buf = self._rbuf
+            if buf.length or not chunk:  # an unshift() meanwhile, or half a character
+                buf.push(chunk)
+            else:
+                buf.refill(chunk)  # the caller found the buffer empty
             return True
         finally:
             self._reader = None

@@ -116,8 +116,9 @@ class ReadBuffer:
         self._head: Chunk | None = None  # the chunk being read, through _file
         self._file: Any = None
         self._mark = 0  # the head file's position at the last sync()
-        # The chunks behind the head; made on first use (an empty deque is
-        # 760 bytes, and most sockets never buffer anything).
+        # The chunks behind the head; made on first use and dropped once
+        # emptied, so None whenever the buffer is (an empty deque is 760
+        # bytes, and most sockets never buffer anything).
         self._chunks: deque[Chunk] | None = None
         # find()'s progress: (separator, position in the head before which no
         # match starts, chunks of the queue searched, their units); None: none.
@@ -259,41 +260,39 @@ class ReadBuffer:
         if length:
             length -= self._file.tell() - self._mark  # exact (sync() without its writes)
         if not length:  # the usual case: a helper read into an empty (or read out) buffer
-            self._chunks = self._scan = None
-            self._head = chunk
-            self._mark = 0
-            self.length = size
-            # _set_head() inlined: this is once per request of a server
-            # answering one request at a time.
-            file: Any = self._file
-            if (
-                type(chunk) is bytes
-                and chunk[-1:] == b"\n"
-                and size <= LINE_LIMIT
-                and self._line.__self__ is file  # type: ignore[attr-defined]
-            ):
-                # Whole lines, as the emptied head was (see sync()): its file
-                # is reset to the new chunk, so readline and read, bound to
-                # it, stay as they are.  A new file and two bound methods
-                # per request cost more.
-                file.__init__(chunk)
-                return
-            if isinstance(chunk, bytes):
-                self._file = file = BytesIO(chunk)
-                whole = chunk[-1:] == b"\n"
-            else:
-                self._file = file = StringIO(chunk)
-                whole = chunk[-1:] == "\n"
-            self._line = _no_line if size > LINE_LIMIT else file.readline if whole else self._first_line
-            if self.armed:
-                self.readline = self._line
-                self.read = file.read
+            self.refill(chunk)
         else:
             chunks = self._chunks
             if chunks is None:
                 self._chunks = chunks = deque()
             chunks.append(chunk)
             self.length += size
+
+    def refill(self, chunk: Chunk) -> None:
+        """``chunk`` (bytes or str, not empty) becomes the buffer's content: for
+        a buffer that is empty (``push`` checks; a helper that found
+        ``length`` 0 and then waited for data knows).
+
+        This is once per request of a server answering one request at a time.
+        """
+        size = len(chunk)
+        self.length = size
+        self._scan = None
+        file: Any = self._file
+        if (
+            type(chunk) is bytes
+            and chunk[-1:] == b"\n"
+            and size <= LINE_LIMIT
+            and self._line.__self__ is file  # type: ignore[attr-defined]
+        ):
+            # Whole lines, as the emptied head was (see sync()): its file is
+            # reset to the new chunk, so readline and read, bound to it,
+            # stay as they are.  A new file and two bound methods cost more.
+            self._head = chunk
+            self._mark = 0
+            file.__init__(chunk)
+        else:
+            self._set_head(chunk)
 
     def unshift(self, chunk: Chunk) -> None:
         """Put ``chunk`` back at the front (it was taken but not used)."""

@@ -168,6 +168,30 @@ def test_destroy_wakes_the_handler_blocked_in_readline(serve: Callable[..., Serv
         assert served.result.get(timeout=2) == "ERR_SOCKET_CLOSED"
 
 
+def test_data_unshifted_while_the_handler_waits_comes_before_what_arrives(
+    serve: Callable[..., Served],
+) -> None:
+    # The handler waits in readline() with its buffer empty; another greenlet
+    # puts data back meanwhile.  What arrives next is queued behind it, not
+    # put in its place.
+    waiting = Event()
+
+    def handler(sock: gnet.Socket) -> list[bytes]:
+        lines = [sock.readline()]
+        waiting.set()  # the handler runs on into readline() and waits there
+        lines += [sock.readline(), sock.readline()]
+        return lines
+
+    served = serve(handler)
+    with raw_client(served.port) as p:
+        p.sendall(b"first\n")
+        sock = served.sock.get(timeout=5)
+        assert waiting.wait(5)
+        sock.unshift(b"put back\n")
+        p.sendall(b"then this\n")
+        assert served.result.get(timeout=5) == [b"first\n", b"put back\n", b"then this\n"]
+
+
 def test_destroy_wakes_a_blocked_sendall(serve: Callable[..., Served]) -> None:
     sending = Event()
 

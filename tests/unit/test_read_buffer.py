@@ -356,6 +356,7 @@ def _operations(alphabet: st.SearchStrategy[Any]) -> st.SearchStrategy[list[tupl
         st.tuples(st.just("find"), st.none() | st.integers(0, 40)),
         st.tuples(st.just("popleft")),
         st.tuples(st.just("push"), alphabet),
+        st.tuples(st.just("refill"), alphabet),
         st.tuples(st.just("unshift"), alphabet),
         st.tuples(st.just("readline"), st.booleans()),
         st.tuples(st.just("take_through"), st.integers(0, 40)),
@@ -423,6 +424,12 @@ def _check(chunks: list[Any], sep: Any, ops: list[tuple[Any, ...]], empty: Any) 
         elif name == "push":
             buf.push(args[0])
             model += args[0]
+        elif name == "refill":
+            # What a helper that found the buffer empty does with what it read.
+            if model:
+                continue
+            buf.refill(args[0])
+            model = args[0]
         else:
             buf.unshift(args[0])
             model = args[0] + model
