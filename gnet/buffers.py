@@ -270,8 +270,9 @@ class ReadBuffer:
 
     def refill(self, chunk: Chunk) -> None:
         """``chunk`` (bytes or str, not empty) becomes the buffer's content: for
-        a buffer that is empty (``push`` checks; a helper that found
-        ``length`` 0 and then waited for data knows).
+        a buffer that is empty (``push`` checks; a helper that waited on an
+        empty buffer checks that ``length`` is still 0, as an ``unshift``
+        from another greenlet may have filled it meanwhile).
 
         This is once per request of a server answering one request at a time.
         """
