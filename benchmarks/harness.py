@@ -234,13 +234,14 @@ class Server:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def cpu_ticks(self) -> int:
+    def cpu_times(self) -> tuple[int, int]:
+        """The whole process's (user, kernel) CPU so far, in clock ticks."""
         try:
             with open(f'/proc/{self.proc.pid}/stat') as f:
                 fields = f.read().rsplit(')', 1)[1].split()
-            return int(fields[11]) + int(fields[12])  # utime, stime of the whole process
+            return int(fields[11]), int(fields[12])  # utime, stime
         except (OSError, IndexError, ValueError):
-            return 0
+            return 0, 0
 
     def rss_kib(self) -> int | None:
         try:
@@ -287,7 +288,7 @@ def run_loadgen(
            '--connect-timeout', str(CONNECT_TIMEOUT)]
     wait_for_quiet(quiet_wait)
     hz = os.sysconf('SC_CLK_TCK')
-    busy0, served0, t0 = busy_ticks(), server.cpu_ticks(), time.monotonic()
+    busy0, (user0, sys0), t0 = busy_ticks(), server.cpu_times(), time.monotonic()
     try:
         proc = subprocess.run(
             cmd,
@@ -299,7 +300,8 @@ def run_loadgen(
     except subprocess.TimeoutExpired:
         return Measurement(None, '!', {'error': 'loadgen overran its deadline'})
     wall = time.monotonic() - t0
-    busy, served = busy_ticks() - busy0, server.cpu_ticks() - served0
+    user1, sys1 = server.cpu_times()
+    busy, served = busy_ticks() - busy0, user1 - user0 + sys1 - sys0
     raw = parse_loadgen(proc.stdout)
     if raw is None:
         return Measurement(None, '!', {'error': f'loadgen: {proc.stderr.strip() or proc.stdout}'})
@@ -310,6 +312,7 @@ def run_loadgen(
     # the measured rate implies for warm-up plus duration.
     ops = raw.get('rate', 0) * (warmup + duration)
     raw['server_us_per_op'] = round(served / hz * 1e6 / ops, 2) if ops > 0 else None
+    raw['server_kernel_share'] = round((sys1 - sys0) / served, 3) if served > 0 else None
     raw['other_cpu'] = round(max(0.0, (busy - served) / hz - raw['cpu_total_s']) / wall, 3)
     return Measurement(raw['rate'], marks(raw, server), raw)
 
@@ -484,11 +487,18 @@ def cpu_table(
     bases: tuple[str, ...],
     short: dict[str, str] | None = None,
 ) -> str:
-    """Server CPU per operation (lower is better), and each base's cost ÷ the server's."""
+    """Server CPU per operation (lower is better), the kernel's share of it, and
+    each base's cost ÷ the server's.
+
+    The kernel's share (system time over user plus system: the socket calls,
+    and on loopback the peer's side of TCP) is what no change to a server's
+    Python can reduce; the larger it is, the closer two servers' ratios stay
+    to 1.
+    """
     measured = [s for s in servers if s in run.results]
     present = [b for b in bases if b in measured]
     names = ' / '.join((short or {}).get(label, label) for label in labels)
-    head = ['server', *(f'{h} cpu µs/op' for h in headings),
+    head = ['server', *(f'{h} cpu µs/op' for h in headings), f'kernel share ({names})',
             *(f'{b} cost ÷ this ({names})' for b in present)]
     rows = [
         '| ' + ' | '.join(head) + ' |',
@@ -497,6 +507,8 @@ def cpu_table(
     for server in measured:
         costs = [run.median_raw(server, label, 'server_us_per_op') for label in labels]
         cells = [server, *('n/a' if c is None else f'{c:.2f}' for c in costs)]
+        shares = [run.median_raw(server, label, 'server_kernel_share') for label in labels]
+        cells.append(' / '.join('–' if x is None else f'{x:.0%}' for x in shares))
         for base in present:
             ratios = []
             for label, cost in zip(labels, costs, strict=True):

@@ -89,7 +89,7 @@ def measure_redis_benchmark(
            '-n', str(args.rb_requests), '-t', RB_TESTS, '--csv']
     wait_for_quiet(args.quiet_wait)
     hz = os.sysconf('SC_CLK_TCK')
-    busy0, served0, t0 = busy_ticks(), server.cpu_ticks(), time.monotonic()
+    busy0, (user0, sys0), t0 = busy_ticks(), server.cpu_times(), time.monotonic()
     child0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, preexec_fn=pin(cpu),
@@ -99,7 +99,8 @@ def measure_redis_benchmark(
     wall = time.monotonic() - t0
     child1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     client_cpu = (child1.ru_utime - child0.ru_utime) + (child1.ru_stime - child0.ru_stime)
-    busy, served = busy_ticks() - busy0, server.cpu_ticks() - served0
+    user1, sys1 = server.cpu_times()
+    busy, served = busy_ticks() - busy0, user1 - user0 + sys1 - sys0
     rates = {}
     for row in csv.reader(io.StringIO(proc.stdout)):
         if len(row) >= 2 and row[0] != 'test':
@@ -115,6 +116,7 @@ def measure_redis_benchmark(
         'rate': sum(rates.values()) / len(rates), 'rates': rates, 'errors': 0, 'complete': True,
         'cpu': round(client_cpu / wall, 3), 'server_cpu': round(served / hz / wall, 3),
         'server_us_per_op': round(served / hz * 1e6 / ops, 2),
+        'server_kernel_share': round((sys1 - sys0) / served, 3) if served > 0 else None,
         'other_cpu': round(max(0.0, (busy - served) / hz - client_cpu) / wall, 3),
     }
     return Measurement(raw['rate'], marks(raw, server), raw)
