@@ -258,7 +258,15 @@ def test_connect(watch: Watch, options: dict[str, Any], positional: tuple[Any, .
 @given(options=CONNECT_OPTIONS, timeout=maybe(st.floats(0.5, 5)))
 def test_open_connection(watch: Watch, options: dict[str, Any], timeout: Any) -> None:
     with example(watch) as made:
-        sock, _ = call(lambda: gnet.open_connection(options, timeout=timeout))
+        try:
+            sock, _ = call(lambda: gnet.open_connection(options, timeout=timeout))
+        except TimeoutError:
+            # Junk may be a real timeout too short for even a refused connect
+            # (0, 1e-300): its expiry is open_connection's documented outcome.
+            # A good one (0.5 s and up) must not expire: nothing here waits.
+            assert isinstance(timeout, (int, float)) and not isinstance(timeout, bool)
+            assert 0 <= timeout < 0.5, timeout
+            return
         if sock is not None:
             made.append(sock)
 
