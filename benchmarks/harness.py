@@ -491,9 +491,9 @@ def cpu_table(
     each base's cost ÷ the server's.
 
     The kernel's share (system time over user plus system: the socket calls,
-    and on loopback the peer's side of TCP) is what no change to a server's
-    Python can reduce; the larger it is, the closer two servers' ratios stay
-    to 1.
+    and on loopback the peer's side of TCP) is what a server's Python can
+    reduce only by making fewer system calls; the larger it is, the closer
+    two servers' ratios stay to 1.
     """
     measured = [s for s in servers if s in run.results]
     present = [b for b in bases if b in measured]
